@@ -1,0 +1,107 @@
+"""Open the store (WAL, busy timeout, migrations) and run short write transactions."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import platformdirs
+from sqlite_utils import Database
+
+from horizon.errors import StoreError
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def default_db_path() -> Path:
+    """The store used when neither --db, HORIZON_DB nor `database:` in the config says."""
+    return Path(platformdirs.user_data_dir("horizon", appauthor=False)) / "horizon.db"
+
+
+def open_db(path: Path | str, *, migrate: bool = True, readonly: bool = False) -> Database:
+    """Open (creating if needed) the store and apply pending migrations."""
+    from horizon.migrations import MIGRATIONS
+
+    path = Path(path)
+    if readonly:
+        if not path.exists():
+            raise StoreError(f"{path}: no store here yet (run `horizon pull` first)")
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+        )
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{path.parent}: cannot create the store's folder: {exc}") from None
+        try:
+            conn = sqlite3.connect(
+                str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the store: {exc}") from None
+    db = Database(conn, execute_plugins=False)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not readonly:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        if migrate and not readonly:
+            with transaction(db):
+                MIGRATIONS.apply(db)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"{path}: not a usable horizon store: {exc}") from None
+    return db
+
+
+def is_current(db: Database) -> bool:
+    """True when every migration has been applied."""
+    from horizon.migrations import MIGRATIONS
+
+    return not MIGRATIONS.pending(db)
+
+
+@contextlib.contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """A write transaction that takes the write lock up front (BEGIN IMMEDIATE), so a
+    concurrent writer waits on the busy timeout instead of failing with 'database is locked'.
+    Nested use becomes a savepoint."""
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def run_script(db: Database, script: str) -> None:
+    """Run several statements inside the current transaction (executescript would commit)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            if statement.strip():
+                db.execute(statement)
+            statement = ""
+    if statement.strip():
+        db.execute(statement)
+
+
+def backup(db: Database, target: Path) -> None:
+    """A consistent copy of the store while others use it (VACUUM INTO)."""
+    if target.exists():
+        raise StoreError(f"{target}: already exists; choose a new file name")
+    db.execute("VACUUM INTO ?", [os.fspath(target)])

@@ -1,0 +1,19 @@
+"""Every hook a horizon plugin can implement. Each takes a `register` callback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from horizon.sources import SourceType
+
+hookspec = pluggy.HookspecMarker("horizon")
+hookimpl = pluggy.HookimplMarker("horizon")
+
+
+@hookspec
+def register_sources(register: Callable[[SourceType], None]) -> None:
+    """Register source types; feeds.yaml picks one per source with `type:`."""

@@ -1,0 +1,169 @@
+"""The store's schema as numbered migrations. A landed migration is never edited: add a new one."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from horizon.db import run_script
+
+MIGRATIONS = Migrations("horizon")
+
+
+@MIGRATIONS(name="0001_sources_items_fetches")
+def m0001(db: Database) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,            -- the stable id from feeds.yaml
+            name TEXT,
+            type TEXT NOT NULL,
+            url TEXT,                       -- url (or path) as feeds.yaml gives it
+            effective_url TEXT,             -- where we fetch now (after a confirmed move)
+            organisation TEXT,
+            category TEXT,
+            jurisdiction TEXT,
+            language TEXT,
+            config TEXT,                    -- the source's feeds.yaml entry as JSON
+            enabled INTEGER NOT NULL DEFAULT 1,
+            in_config INTEGER NOT NULL DEFAULT 1,
+            added_at TEXT NOT NULL,
+            removed_at TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            body_hash TEXT,
+            feed_title TEXT,
+            feed_link TEXT,
+            ttl_minutes INTEGER,
+            last_fetch_at TEXT,
+            last_success_at TEXT,
+            last_new_item_at TEXT,
+            last_status TEXT NOT NULL DEFAULT 'new',
+            last_error TEXT,
+            last_http_status INTEGER,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            next_fetch_at TEXT,
+            next_fetch_reason TEXT,
+            redirect_to TEXT,               -- a permanent redirect seen on recent pulls
+            redirect_seen INTEGER NOT NULL DEFAULT 0,
+            gone_at TEXT,
+            guid_unreliable INTEGER NOT NULL DEFAULT 0,
+            cadence_seconds REAL
+        );
+        CREATE TABLE source_urls (
+            id INTEGER PRIMARY KEY,
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            url TEXT NOT NULL,
+            previous_url TEXT,
+            changed_at TEXT NOT NULL,
+            reason TEXT NOT NULL
+        );
+        CREATE INDEX idx_source_urls_source ON source_urls(source_id);
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,           -- running, ok, failures, interrupted
+            pid INTEGER,
+            host TEXT,
+            options TEXT,
+            sources_due INTEGER,
+            sources_ok INTEGER,
+            sources_failed INTEGER,
+            sources_skipped INTEGER,
+            items_new INTEGER,
+            items_updated INTEGER,
+            duration_ms INTEGER
+        );
+        CREATE TABLE fetches (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id),
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            started_at TEXT NOT NULL,
+            duration_ms INTEGER,
+            status TEXT NOT NULL,           -- ok, parse-warning, not-modified, unchanged, skipped, error
+            error_class TEXT,
+            error TEXT,
+            http_status INTEGER,
+            url TEXT,
+            final_url TEXT,
+            bytes INTEGER,
+            content_type TEXT,
+            parser TEXT,
+            items_seen INTEGER,
+            items_new INTEGER,
+            items_updated INTEGER,
+            next_fetch_at TEXT,
+            next_fetch_reason TEXT
+        );
+        CREATE INDEX idx_fetches_source ON fetches(source_id, started_at);
+        CREATE INDEX idx_fetches_run ON fetches(run_id);
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            key TEXT NOT NULL,              -- identity within the source: guid:, link: or hash:
+            guid TEXT,
+            url TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL DEFAULT '',   -- plain text, short
+            content TEXT NOT NULL DEFAULT '',   -- sanitised HTML as the feed gave it
+            text TEXT NOT NULL DEFAULT '',      -- plain text of the fullest content
+            author TEXT,
+            published TEXT NOT NULL,        -- UTC; first_seen when the feed gave no usable date
+            published_estimated INTEGER NOT NULL DEFAULT 0,
+            published_raw TEXT,
+            updated TEXT,
+            first_seen TEXT NOT NULL,
+            changed_at TEXT,
+            language TEXT,
+            categories TEXT,                -- JSON list
+            extra TEXT,                     -- JSON from the source type
+            content_hash TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            fetch_id INTEGER REFERENCES fetches(id),
+            UNIQUE (source_id, key)
+        );
+        CREATE INDEX idx_items_published ON items(published);
+        CREATE INDEX idx_items_source_published ON items(source_id, published);
+        CREATE INDEX idx_items_first_seen ON items(first_seen);
+        CREATE TABLE item_versions (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            title TEXT,
+            url TEXT,
+            summary TEXT,
+            content TEXT,
+            text TEXT,
+            content_hash TEXT,
+            replaced_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_item_versions_item ON item_versions(item_id);
+        CREATE TABLE tombstones (
+            source_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            deleted_at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (source_id, key)
+        );
+        -- Full-text search over title and text, kept in sync by triggers on those columns only,
+        -- so bookkeeping updates never re-index.
+        CREATE VIRTUAL TABLE items_fts USING fts5(
+            title, text, content='items', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN
+            INSERT INTO items_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+        END;
+        CREATE TRIGGER items_ad AFTER DELETE ON items BEGIN
+            INSERT INTO items_fts(items_fts, rowid, title, text)
+                VALUES ('delete', old.id, old.title, old.text);
+        END;
+        CREATE TRIGGER items_au AFTER UPDATE OF title, text ON items BEGIN
+            INSERT INTO items_fts(items_fts, rowid, title, text)
+                VALUES ('delete', old.id, old.title, old.text);
+            INSERT INTO items_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+        END;
+        """
+    )

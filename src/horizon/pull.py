@@ -1,0 +1,300 @@
+"""`horizon pull`: decide what is due, fetch concurrently, parse and store one source at a time.
+
+Fetching runs on an asyncio loop (global and per-host limits, a time budget per source);
+parsing and storing run on one worker thread that owns the store, so neither blocks the
+network for long. One source's failure is recorded and never stops the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import filelock
+from sqlite_utils import Database
+
+from horizon import store
+from horizon.config import Config, SourceConfig
+from horizon.errors import FetchError, LockedError
+from horizon.fetch import Http, parse_max_age
+from horizon.models import Fetched
+from horizon.normalise import normalise
+from horizon.sources import FetchContext, SourceState, SourceType
+from horizon.textutil import from_iso, iso, terminal_safe, utcnow
+
+Progress = Callable[[store.Outcome], None]
+
+
+@dataclass
+class RunSummary:
+    """The result of one pull, for the exit code, `--json` and the problems printed."""
+
+    run_id: int
+    started_at: datetime
+    finished_at: datetime
+    outcomes: list[store.Outcome] = field(default_factory=list)
+    pruned: int = 0
+
+    @property
+    def failed(self) -> list[store.Outcome]:
+        return [o for o in self.outcomes if o.failed]
+
+    def totals(self) -> dict[str, int]:
+        fetched = [o for o in self.outcomes if o.status != "skipped"]
+        return {
+            "sources_due": len(fetched),
+            "sources_ok": len(fetched) - len(self.failed),
+            "sources_failed": len(self.failed),
+            "sources_skipped": len(self.outcomes) - len(fetched),
+            "items_new": sum(o.new for o in self.outcomes),
+            "items_updated": sum(o.updated for o in self.outcomes),
+            "duration_ms": int((self.finished_at - self.started_at).total_seconds() * 1000),
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {"run": self.run_id, "started_at": iso(self.started_at),
+                "finished_at": iso(self.finished_at), **self.totals(), "pruned": self.pruned,
+                "sources": [o.as_json() for o in self.outcomes]}
+
+
+def store_path(db: Database) -> Path | None:
+    for row in db.execute("PRAGMA database_list").fetchall():
+        if row[1] == "main" and row[2]:
+            return Path(row[2])
+    return None
+
+
+def pull_lock(db: Database) -> filelock.BaseFileLock:
+    """The lock one pull holds; the OS releases it if the process dies, so it never sticks."""
+    path = store_path(db)
+    lock_file = f"{path}.pull.lock" if path else str(Path.cwd() / ".horizon-memory.pull.lock")
+    return filelock.FileLock(lock_file, timeout=0)
+
+
+def pull_sources(
+    db: Database,
+    config: Config,
+    source_types: Mapping[str, SourceType],
+    *,
+    only: list[str] | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_items: store.ItemsHook | None = None,
+    protected_sql: str = "",
+) -> RunSummary:
+    """Fetch every due source in the config into the store. Raises LockedError if another
+    pull is running; every per-source problem is recorded in its outcome instead."""
+    lock = pull_lock(db)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise LockedError(f"another horizon pull is running (lock: {lock.lock_file})") from None
+    try:
+        return _pull(db, config, source_types, only=only, force=force, progress=progress,
+                     on_start=on_start, on_items=on_items, protected_sql=protected_sql)
+    finally:
+        lock.release()
+
+
+def _pull(db: Database, config: Config, source_types: Mapping[str, SourceType], *,
+          only: list[str] | None, force: bool, progress: Progress | None,
+          on_start: Callable[[int], None] | None, on_items: store.ItemsHook | None,
+          protected_sql: str) -> RunSummary:
+    started = utcnow()
+    selected = [config.source(i) for i in only] if only else list(config.sources)
+    store.sync_sources(db, config, started)
+    rows = store.source_rows(db)
+    run_id = store.start_run(db, {"only": only or [], "force": force}, started)
+    summary = RunSummary(run_id, started, started)
+    due: list[SourceConfig] = []
+    try:
+        for source in selected:
+            reason = _skip_reason(source, rows[source.id], started, force or bool(only))
+            if reason is None:
+                due.append(source)
+                continue
+            outcome = store.Outcome(source.id, "skipped", started,
+                                    next_fetch_at=from_iso(rows[source.id].get("next_fetch_at")),
+                                    next_fetch_reason=reason)
+            store.record_outcome(db, run_id, source, rows[source.id], outcome, [], started,
+                                 moved_after=config.fetch.moved_after,
+                                 max_versions=config.fetch.max_versions)
+            summary.outcomes.append(outcome)
+        if on_start is not None:
+            on_start(len(due))
+        worker = _Worker(db, config, source_types, rows, run_id, force, progress, on_items)
+        summary.outcomes.extend(asyncio.run(worker.run(_interleave_by_host(due))))
+        if config.retention:
+            summary.pruned = store.prune(db, utcnow() - timedelta(seconds=config.retention),
+                                         utcnow(), protected_sql=protected_sql)
+    except BaseException:
+        summary.finished_at = utcnow()
+        store.finish_run(db, run_id, summary.totals(), "interrupted", summary.finished_at)
+        raise
+    summary.outcomes.sort(key=lambda o: o.source_id)
+    summary.finished_at = utcnow()
+    store.finish_run(db, run_id, summary.totals(), "failures" if summary.failed else "ok",
+                     summary.finished_at)
+    return summary
+
+
+def _skip_reason(source: SourceConfig, row: Mapping[str, Any], now: datetime,
+                 force: bool) -> str | None:
+    if not source.enabled:
+        return "disabled in the config"
+    if force:
+        return None
+    next_at = from_iso(row.get("next_fetch_at"))
+    if next_at is not None and next_at > now:
+        why = row.get("next_fetch_reason") or "interval"
+        return f"not due until {iso(next_at)} ({why})"
+    return None
+
+
+def _interleave_by_host(sources: list[SourceConfig]) -> list[SourceConfig]:
+    """Round-robin over hosts so that one busy host does not hold every fetch slot."""
+    by_host: defaultdict[str, list[SourceConfig]] = defaultdict(list)
+    for source in sources:
+        by_host[urlsplit(source.url or "").hostname or f"path:{source.path}"].append(source)
+    queues = list(by_host.values())
+    ordered: list[SourceConfig] = []
+    while queues:
+        for queue in list(queues):
+            ordered.append(queue.pop(0))
+            if not queue:
+                queues.remove(queue)
+    return ordered
+
+
+@dataclass
+class _Fetch:
+    source: SourceConfig
+    started: datetime
+    t0: float
+    ctx: FetchContext
+    fetched: Fetched | None = None
+    error: FetchError | None = None
+
+
+class _Worker:
+    """Runs one pull's fetches on the loop and hands each result to the store thread."""
+
+    def __init__(self, db: Database, config: Config, source_types: Mapping[str, SourceType],
+                 rows: dict[str, dict[str, Any]], run_id: int, force: bool,
+                 progress: Progress | None, on_items: store.ItemsHook | None) -> None:
+        self.db, self.config, self.types, self.rows = db, config, source_types, rows
+        self.run_id, self.force, self.progress, self.on_items = run_id, force, progress, on_items
+
+    async def run(self, sources: list[SourceConfig]) -> list[store.Outcome]:
+        if not sources:
+            return []
+        http = Http(self.config.fetch, self.config.contact)
+        slots = asyncio.Semaphore(self.config.fetch.concurrency)
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="horizon-store") as executor:
+
+            async def one(source: SourceConfig) -> store.Outcome:
+                async with slots:
+                    result = await self._fetch(source, http)
+                return await loop.run_in_executor(executor, self._process, result)
+
+            try:
+                return list(await asyncio.gather(*(one(s) for s in sources)))
+            finally:
+                await http.aclose()
+
+    async def _fetch(self, source: SourceConfig, http: Http) -> _Fetch:
+        row = self.rows[source.id]
+        state = SourceState(url=row.get("effective_url"), etag=row.get("etag"),
+                            last_modified=row.get("last_modified"), body_hash=row.get("body_hash"))
+        ctx = FetchContext(source, state, http, self.config.fetch, self.config.base_dir, self.force)
+        result = _Fetch(source, utcnow(), time.monotonic(), ctx)
+        budget = self.config.fetch.budget
+        try:
+            async with asyncio.timeout(budget):
+                result.fetched = await self.types[source.type].fetch(source, ctx)
+        except FetchError as exc:
+            result.error = exc
+        except TimeoutError:
+            result.error = FetchError("timeout", f"no complete response within the {budget:g}s "
+                                      f"budget for {ctx.url or source.path}")
+        except Exception as exc:  # a source plugin's bug is that source's failure only
+            result.error = FetchError("plugin", f"{source.type} source failed: "
+                                      f"{type(exc).__name__}: {terminal_safe(str(exc))[:300]}")
+        return result
+
+    def _process(self, f: _Fetch) -> store.Outcome:
+        """Parse and store one source's result (runs on the store thread)."""
+        source, ctx = f.source, f.ctx
+        outcome = store.Outcome(source.id, "ok", f.started, url=ctx.url or source.path)
+        items = []
+        guid_unreliable = False
+        primary = ctx.primary or (ctx.responses[-1] if ctx.responses else None)
+        if primary is not None:
+            outcome.http_status = primary.status
+            outcome.final_url = primary.url
+            outcome.content_type = primary.headers.get("content-type")
+            outcome.permanent_target = primary.permanent_target()
+            outcome.max_age = parse_max_age(primary.headers.get("cache-control"))
+            if ctx.primary is not None and not primary.not_modified:
+                outcome.validators_seen = True
+                outcome.etag = primary.headers.get("etag")
+                outcome.last_modified = primary.headers.get("last-modified")
+        error = f.error
+        fetched = f.fetched
+        if error is None and fetched is not None:
+            outcome.bytes = sum(len(d.body) for d in fetched.documents)
+            if fetched.not_modified:
+                outcome.status = "not-modified"
+            else:
+                digest = hashlib.sha256()
+                for doc in fetched.documents:
+                    digest.update(hashlib.sha256(doc.body).digest())
+                outcome.body_hash = digest.hexdigest()
+                if outcome.body_hash == ctx.state.body_hash and not self.force:
+                    outcome.status = "unchanged"
+                else:
+                    try:
+                        parsed = self.types[source.type].parse(source, fetched)
+                        now = utcnow()
+                        norm = normalise(parsed, now=now, source_language=source.language)
+                        items = norm.rows
+                        guid_unreliable = norm.guid_unreliable
+                        outcome.items_seen = len(parsed.entries)
+                        outcome.parser = parsed.parser
+                        outcome.feed_title, outcome.feed_link = parsed.title, parsed.link
+                        outcome.ttl_minutes = parsed.ttl_minutes
+                        warnings = parsed.warnings + norm.warnings
+                        if warnings:
+                            outcome.status = "parse-warning"
+                            outcome.error = "; ".join(warnings)[:1000]
+                    except FetchError as exc:
+                        error = exc
+                    except Exception as exc:
+                        error = FetchError("plugin", f"{source.type} parser failed: "
+                                           f"{type(exc).__name__}: {terminal_safe(str(exc))[:300]}")
+        if error is not None:
+            outcome.status, outcome.error_class = "error", error.kind
+            outcome.error, outcome.retry_after = terminal_safe(str(error))[:1000], error.retry_after
+            outcome.body_hash = None
+            items = []
+        now = utcnow()
+        outcome.duration_ms = int((time.monotonic() - f.t0) * 1000)
+        store.schedule(source, self.rows[source.id], outcome, now, self.config.fetch.backoff_cap)
+        store.record_outcome(self.db, self.run_id, source, self.rows[source.id], outcome, items,
+                             now, moved_after=self.config.fetch.moved_after,
+                             max_versions=self.config.fetch.max_versions,
+                             guid_unreliable=guid_unreliable, on_items=self.on_items)
+        if self.progress is not None:
+            self.progress(outcome)
+        return outcome

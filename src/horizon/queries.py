@@ -1,0 +1,207 @@
+"""Read-side queries: source health, item listings, full-text search, one item in full."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from horizon.errors import UsageError
+from horizon.textutil import from_iso, iso, terminal_safe, utcnow
+
+STALE_FLOOR = 7 * 86400.0  # never call a source stale within a week of its last item
+STALE_DEFAULT = 30 * 86400.0  # when its cadence is unknown
+CADENCE_FACTOR = 4
+
+
+def stale_after(cadence: float | None, configured: float | None) -> float:
+    """How long without a new item before a source counts as stale."""
+    if configured:
+        return configured
+    if cadence:
+        return max(CADENCE_FACTOR * cadence, STALE_FLOOR)
+    return STALE_DEFAULT
+
+
+def list_sources(db: Database, *, include_removed: bool = False,
+                 now: datetime | None = None) -> list[dict[str, Any]]:
+    """Each source's health: status, last success, failures, next fetch, items, stale."""
+    now = now or utcnow()
+    where = "" if include_removed else "WHERE s.in_config = 1"
+    rows = db.query(
+        f"""
+        SELECT s.*, coalesce(c.n, 0) AS items, c.newest
+        FROM sources s
+        LEFT JOIN (SELECT source_id, count(*) AS n, max(published) AS newest
+                   FROM items GROUP BY source_id) c ON c.source_id = s.id
+        {where}
+        ORDER BY s.id
+        """
+    )
+    out = []
+    for row in rows:
+        config = json.loads(row["config"] or "{}")
+        configured_stale = config.get("stale_after")
+        newest = from_iso(row["newest"])
+        limit = stale_after(row["cadence_seconds"], configured_stale)
+        stale = bool(newest and row["last_success_at"] and (now - newest).total_seconds() > limit)
+        status = row["last_status"]
+        if not row["enabled"]:
+            status = "disabled"
+        elif row["gone_at"] and status == "gone":
+            status = "gone"
+        out.append({
+            "id": row["id"],
+            "name": row["name"],
+            "type": row["type"],
+            "url": row["url"],
+            "effective_url": row["effective_url"],
+            "moved": bool(row["effective_url"] and row["effective_url"] != row["url"]),
+            "organisation": row["organisation"],
+            "status": status,
+            "last_error": row["last_error"],
+            "last_success": row["last_success_at"],
+            "last_fetch": row["last_fetch_at"],
+            "consecutive_failures": row["consecutive_failures"],
+            "next_fetch": row["next_fetch_at"],
+            "next_fetch_reason": row["next_fetch_reason"],
+            "items": row["items"],
+            "newest_item": row["newest"],
+            "stale": stale,
+            "stale_after_days": round(limit / 86400, 1),
+            "in_config": bool(row["in_config"]),
+        })
+    return out
+
+
+@dataclass
+class ItemFilter:
+    """What `items list` (and later the review queue and digest) select on."""
+
+    source: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = 50
+    ids: list[int] | None = None
+    extra_where: list[str] = field(default_factory=list)
+    extra_params: list[Any] = field(default_factory=list)
+
+
+ITEM_COLUMNS = (
+    "items.id, items.source_id, items.key, items.guid, items.url, items.title, items.summary, "
+    "items.published, items.published_estimated, items.first_seen, items.updated, "
+    "items.language, items.author, items.categories, items.version, items.changed_at"
+)
+
+
+def _where(f: ItemFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if f.source:
+        clauses.append(f"items.source_id IN ({','.join('?' * len(f.source))})")
+        params.extend(f.source)
+    if f.since is not None:
+        clauses.append("items.published >= ?")
+        params.append(iso(f.since))
+    if f.until is not None:
+        clauses.append("items.published < ?")
+        params.append(iso(f.until))
+    if f.ids is not None:
+        clauses.append(f"items.id IN ({','.join('?' * len(f.ids)) or 'NULL'})")
+        params.extend(f.ids)
+    clauses.extend(f.extra_where)
+    params.extend(f.extra_params)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def list_items(db: Database, f: ItemFilter) -> list[dict[str, Any]]:
+    """Items newest first, with their source's name."""
+    where, params = _where(f)
+    limit = f" LIMIT {int(f.limit)}" if f.limit else ""
+    sql = (f"SELECT {ITEM_COLUMNS}, sources.name AS source_name FROM items "
+           f"JOIN sources ON sources.id = items.source_id{where} "
+           f"ORDER BY items.published DESC, items.id DESC{limit}")
+    return [item_json(row) for row in db.query(sql, params)]
+
+
+def search_items(db: Database, query: str, f: ItemFilter) -> list[dict[str, Any]]:
+    """Full-text search (SQLite FTS5 syntax) over titles and text, best match first."""
+    if not query.strip():
+        raise UsageError("the search query is empty")
+    where, params = _where(f)
+    where = where.replace(" WHERE ", " AND ", 1) if where else ""
+    limit = f" LIMIT {int(f.limit)}" if f.limit else ""
+    sql = (f"SELECT {ITEM_COLUMNS}, sources.name AS source_name, "
+           f"snippet(items_fts, 1, '[', ']', '…', 12) AS snippet "
+           f"FROM items_fts JOIN items ON items.id = items_fts.rowid "
+           f"JOIN sources ON sources.id = items.source_id "
+           f"WHERE items_fts MATCH ?{where} ORDER BY items_fts.rank{limit}")
+    try:
+        rows = list(db.query(sql, [query, *params]))
+    except sqlite3.OperationalError as exc:
+        raise UsageError(f"search query {terminal_safe(query)!r} is not valid FTS5 syntax "
+                         f"({exc}); put phrases in double quotes") from None
+    out = []
+    for row in rows:
+        item = item_json(row)
+        item["snippet"] = row["snippet"]
+        out.append(item)
+    return out
+
+
+def item_json(row: dict[str, Any]) -> dict[str, Any]:
+    """The public shape of an item (what --json prints)."""
+    return {
+        "id": row["id"],
+        "source": row["source_id"],
+        "source_name": row.get("source_name"),
+        "title": row["title"],
+        "url": row["url"],
+        "published": row["published"],
+        "published_estimated": bool(row["published_estimated"]),
+        "first_seen": row["first_seen"],
+        "updated": row["updated"],
+        "summary": row["summary"],
+        "language": row["language"],
+        "author": row["author"],
+        "categories": json.loads(row["categories"]) if row.get("categories") else [],
+        "guid": row["guid"],
+        "version": row["version"],
+    }
+
+
+def get_item(db: Database, item_id: int) -> dict[str, Any] | None:
+    """One item in full: text, versions, and its source's details."""
+    rows = list(db.query(
+        "SELECT items.*, sources.name AS source_name, sources.organisation AS organisation "
+        "FROM items JOIN sources ON sources.id = items.source_id WHERE items.id = ?", [item_id]))
+    if not rows:
+        return None
+    row = rows[0]
+    item = item_json(row)
+    item.update(organisation=row["organisation"], text=row["text"], key=row["key"],
+                published_raw=row["published_raw"], changed_at=row["changed_at"])
+    item["versions"] = list(db.query(
+        "SELECT version, title, url, replaced_at FROM item_versions WHERE item_id = ? "
+        "ORDER BY version", [item_id]))
+    return item
+
+
+def recent_runs(db: Database, limit: int = 10) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]))
+
+
+def source_history(db: Database, source_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The fetch log of one source, newest first: what happened and why."""
+    return list(db.query(
+        "SELECT started_at, status, error_class, error, http_status, items_new, items_updated, "
+        "duration_ms, next_fetch_at, next_fetch_reason FROM fetches WHERE source_id = ? "
+        "ORDER BY id DESC LIMIT ?", [source_id, limit]))
+
+
+def since_days(days: float) -> datetime:
+    return utcnow() - timedelta(days=days)
