@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import Result
 from typer.testing import CliRunner
 
 from horizon.cli import app
@@ -62,7 +61,7 @@ class Project:
         self.config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         return self.config
 
-    def run(self, *args: str, input: str | None = None) -> Result:
+    def run(self, *args: str, input: str | None = None) -> Any:
         return self.runner.invoke(
             app, ["--db", str(self.db_path), "--config", str(self.config), *args],
             input=input, catch_exceptions=False,

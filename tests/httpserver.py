@@ -44,6 +44,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         owner = self.server.owner
+        with owner.lock:
+            owner.in_flight += 1
+            owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+        try:
+            self._get(owner)
+        finally:
+            with owner.lock:
+                owner.in_flight -= 1
+
+    def _get(self, owner: FeedServer) -> None:
         owner.hits.append(Hit(self.path, {k.lower(): v for k, v in self.headers.items()}))
         route = owner.routes.get(self.path.split("?")[0]) or owner.routes.get(self.path)
         if route is None:
@@ -98,6 +108,9 @@ class FeedServer:
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
         self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.server = _Server(("127.0.0.1", 0), _RequestHandler)
         self.server.owner = self
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

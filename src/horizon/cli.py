@@ -8,7 +8,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -22,24 +21,24 @@ from horizon.workspace import Workspace
 class HorizonGroup(TyperGroup):
     """Turns every HorizonError into 'Error: ...' and an exit code; no traceback reaches a user."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except HorizonError as exc:
             error(str(exc))
-            raise click.exceptions.Exit(exc.exit_code) from None
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except KeyboardInterrupt:
             error("interrupted")
-            raise click.exceptions.Exit(130) from None
+            raise typer.Exit(130) from None
         except Exception as exc:
             if os.environ.get("HORIZON_DEBUG"):
                 raise
             log = _write_crash_log(exc)
             error(f"unexpected {type(exc).__name__}: {exc}. This is a bug in horizon; the "
                   f"details are in {log} (set HORIZON_DEBUG=1 to see them here).")
-            raise click.exceptions.Exit(1) from None
+            raise typer.Exit(1) from None
         finally:
             obj = ctx.obj
             if isinstance(obj, Workspace):

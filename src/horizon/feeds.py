@@ -103,9 +103,8 @@ def parse_with_feedparser(body: bytes, url: str, headers: dict[str, str] | None 
     # A missing or odd Content-Type (saved files, misconfigured servers) says nothing of the XML.
     if result.get("bozo") and type(exc).__name__ != "NonXMLContentType":
         message = terminal_safe(str(exc))[:300] if exc is not None else "malformed feed"
-        if not entries and not version:
-            kind = sniff(body)
-            if kind in ("xml",) and _FEED_ROOT.search(body[:4096]):
+        if not entries:
+            if version or _FEED_ROOT.search(body[:4096]):
                 raise FetchError("parse", f"malformed feed that yields no entries: {message}")
             raise FetchError("not-a-feed", f"not a feed: {message} ({describe_start(body, response_headers.get('content-type', ''))})")
         warnings.append(f"{type(exc).__name__ if exc is not None else 'bozo'}: {message}")
@@ -192,6 +191,8 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         raise FetchError("parse", "JSON Feed has no 'items' list")
     feed_lang = _lang(data.get("language"))
     base = data.get("home_page_url") or url
+    feed_authors = data.get("authors") or ([data["author"]] if isinstance(data.get("author"), dict)
+                                           else [])
     entries: list[Entry] = []
     warnings: list[str] = []
     for index, item in enumerate(items):
@@ -204,7 +205,8 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         if not content and isinstance(text_content, str):
             content = _text_as_html(text_content)
         summary = item.get("summary") or ""
-        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict)
+                                          else feed_authors)
         author = next((a.get("name") for a in authors if isinstance(a, dict) and a.get("name")), None)
         published_raw = item.get("date_published") or item.get("date_modified")
         entries.append(

@@ -103,7 +103,7 @@ def plan_import(feeds: list[OpmlFeed], existing: list[SourceConfig]) -> ImportRe
             report.duplicates.append(f"{feed.title!r} <{feed.url}> is already source "
                                      f"{known_urls[url]!r}")
             continue
-        base = slugify(feed.title or urlsplit(feed.url).netloc)
+        base = slugify(feed.title, fallback=slugify(urlsplit(feed.url).netloc))
         source_id, n = base, 2
         while source_id in ids:
             source_id, n = f"{base}-{n}", n + 1

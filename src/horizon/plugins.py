@@ -70,6 +70,8 @@ class Plugins:
 
 
 def _allowed() -> set[str] | None:
+    """HORIZON_LOAD_PLUGINS: the installed (entry-point) plugins to load; unset means all.
+    Plugin folders belong to the deployment and always load."""
     value = os.environ.get("HORIZON_LOAD_PLUGINS")
     if value is None:
         return None
@@ -110,7 +112,7 @@ def load_plugins(config_dir: Path | None = None) -> Plugins:
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.py")):
-            if path.name.startswith("_") or (allowed is not None and path.stem not in allowed):
+            if path.name.startswith("_"):
                 continue
             if pm.get_plugin(path.stem) is not None:
                 plugins.info.append(PluginInfo(path.stem, str(path), error="a plugin with this "

@@ -25,6 +25,11 @@ class Workspace:
         self._explicit_db = db_path
         self._db: Database | None = None
 
+    @property
+    def config_target(self) -> Path:
+        """Where the config is or would be written (it may not exist yet)."""
+        return find_config(self._explicit_config) or Path("feeds.yaml")
+
     @cached_property
     def config_path(self) -> Path | None:
         path = find_config(self._explicit_config)
@@ -34,7 +39,7 @@ class Workspace:
 
     @cached_property
     def plugins(self) -> Plugins:
-        return load_plugins(self.config_path.parent if self.config_path else Path.cwd())
+        return load_plugins(self.config_target.parent)
 
     @cached_property
     def source_types(self) -> dict[str, SourceType]:
@@ -42,7 +47,12 @@ class Workspace:
 
     @cached_property
     def config(self) -> Config:
-        return load_config(self.config_path, self.source_types)
+        try:
+            return load_config(self.config_path, self.source_types)
+        except ConfigError as exc:
+            if self.plugins.warnings:  # a plugin that failed to load may explain the error
+                raise ConfigError("\n".join([str(exc), *self.plugins.warnings])) from None
+            raise
 
     def require_config(self) -> Config:
         if self.config_path is None:

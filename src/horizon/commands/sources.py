@@ -87,7 +87,7 @@ def import_opml(
     """Add the feeds in an OPML file to feeds.yaml. Folders become each source's category;
     feeds already present (same URL) are reported, not added."""
     ws = workspace(ctx)
-    target = ws.config_path or Path("feeds.yaml")
+    target = ws.config_target
     existing = load_config(target, ws.source_types).sources if target.exists() else []
     parsed = read_opml(file)
     report = plan_import(parsed.feeds, existing)

@@ -1,0 +1,158 @@
+"""The CLI as a user meets it: listings, search, exit codes, cron quietness, terminal safety."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+
+from horizon import __version__
+from tests.conftest import fast_fetch
+from tests.test_store import item, rss
+
+HOSTILE = ("Evil \x1b[31mred\x1b[0m \x1b]8;;http://evil.example\x07link\x1b]8;;\x07 "
+           "\x1b]52;c;cm0gLXJmIH4=\x07clip \x1b[2J\x1b[Hcursor [bold]markup[/bold] \u202eRTL")
+
+
+def seed(project, *items: str):
+    feed = project.root / "feed.xml"
+    feed.write_text(rss(*items), encoding="utf-8")
+    project.write_config([{"id": "f", "name": "Feed", "type": "file", "path": "feed.xml"}],
+                         fetch=fast_fetch())
+    result = project.run("pull")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_version():
+    out = subprocess.run([sys.executable, "-m", "horizon", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == f"horizon {__version__}"
+
+
+def test_pull_is_silent_under_cron(project):
+    result = seed(project, item("A", guid="1"))
+    assert result.stdout == "" and result.stderr == ""
+
+
+def test_pull_json_summary(project):
+    seed(project, item("A", guid="1"))
+    out = project.json("pull", "--force")
+    assert out["sources"][0] == {**out["sources"][0], "source": "f", "status": "ok", "new": 0,
+                                 "unchanged": 1, "error": None}
+    assert {"run", "started_at", "finished_at", "sources_ok", "items_new"} <= set(out)
+
+
+def test_items_list_json_fields_and_since(project):
+    seed(project, item("recent", guid="1"),
+         item("old", guid="2", date="Mon, 02 Jan 2017 10:00:00 GMT"))
+    items = project.json("items", "list")
+    assert {"id", "source", "title", "url", "published", "first_seen", "summary",
+            "language"} <= set(items[0])
+    assert [i["title"] for i in items] == ["recent", "old"]
+    assert items[0]["source"] == "f"
+    recent = project.json("items", "list", "--since", "2026-01-01")
+    assert [i["title"] for i in recent] == ["recent"]
+    assert project.run("items", "list", "--since", "yesterdayish").exit_code == 2
+    limited = project.json("items", "list", "--limit", "1")
+    assert len(limited) == 1
+
+
+def test_items_list_csv_neutralises_formulas(project):
+    seed(project, item("=HYPERLINK(\"http://evil\")", guid="1"))
+    result = project.run("items", "list", "--csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows[0]["title"].startswith("'=")
+
+
+def test_search_and_malformed_query(project):
+    seed(project, item("EU data retention ruling", guid="1"), item("Dog grooming", guid="2"))
+    found = project.json("items", "search", '"data retention"')
+    assert [i["title"] for i in found] == ["EU data retention ruling"]
+    bad = project.run("items", "search", 'retention AND (')
+    assert bad.exit_code == 2
+    assert "not valid FTS5 syntax" in bad.stderr and "Traceback" not in bad.output
+
+
+def test_feed_text_is_terminal_safe(project):
+    seed(project, item(HOSTILE, guid="1", desc=HOSTILE))
+    for args in (("items", "list"), ("items", "show", "1"), ("items", "search", "evil")):
+        result = project.run(*args)
+        assert result.exit_code == 0
+        assert "\x1b" not in result.output and "\x07" not in result.output
+        assert "\u202e" not in result.output
+        assert "Evil red" in result.output
+    assert "[bold]markup[/bold]" in project.run("items", "show", "1").stdout
+
+
+def test_items_show_unknown_id(project):
+    seed(project, item("A", guid="1"))
+    result = project.run("items", "show", "999")
+    assert result.exit_code == 2 and "no item with id 999" in result.stderr
+
+
+def test_sources_list_fields(project):
+    seed(project, item("A", guid="1"))
+    listed = project.json("sources", "list")
+    assert {"id", "type", "url", "status", "last_success", "consecutive_failures", "next_fetch",
+            "items", "stale"} <= set(listed[0])
+    assert listed[0]["status"] == "ok" and listed[0]["items"] == 1
+    table = project.run("sources", "list").stdout
+    assert "f" in table and "ok" in table
+
+
+def test_stale_source(project):
+    seed(project, item("old", guid="1", date="Mon, 02 Jan 2017 10:00:00 GMT"))
+    assert project.json("sources", "list")[0]["stale"] is True
+
+
+def test_sources_show_explains_skips(project):
+    seed(project, item("A", guid="1"))
+    project.run("pull")
+    shown = project.json("sources", "show", "f")
+    assert shown["fetches"][0]["status"] == "skipped"
+    assert "not due until" in shown["fetches"][0]["next_fetch_reason"]
+
+
+def test_second_pull_exits_75_while_one_runs(project):
+    seed(project, item("A", guid="1"))
+    from horizon.db import open_db
+    from horizon.pull import pull_lock
+
+    lock = pull_lock(open_db(project.db_path))
+    lock.acquire()
+    try:
+        result = project.run("pull")
+        assert result.exit_code == 75
+        assert "another horizon pull is running" in result.stderr
+    finally:
+        lock.release()
+    assert project.run("pull", "--force").exit_code == 0
+
+
+def test_stale_lock_from_killed_pull_does_not_block(project, tmp_path):
+    seed(project, item("A", guid="1"))
+    code = ("import os, sys\nfrom horizon.db import open_db\nfrom horizon.pull import pull_lock\n"
+            f"pull_lock(open_db({str(project.db_path)!r})).acquire()\nos._exit(0)\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert project.run("pull", "--force").exit_code == 0
+
+
+def test_no_config_is_a_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from horizon.cli import app
+
+    result = CliRunner().invoke(app, ["pull"])
+    assert result.exit_code == 2
+    assert "no feeds.yaml in the current folder" in result.stderr
+
+
+def test_console_script_runs_end_to_end(project, tmp_path):
+    seed(project, item("A", guid="1"))
+    env = {**os.environ, "HORIZON_DB": str(project.db_path), "HORIZON_CONFIG": str(project.config)}
+    out = subprocess.run(["horizon", "items", "list", "--json"], capture_output=True, text=True,
+                         env=env, check=True)
+    assert '"title": "A"' in out.stdout

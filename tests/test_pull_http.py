@@ -1,0 +1,264 @@
+"""`horizon pull` against a real server on 127.0.0.1: politeness, and every failure classified
+and recorded while the other sources in the same run are stored."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from tests.conftest import CORPUS, REAL, fast_fetch
+from tests.httpserver import Route, hang, redirect, trickle
+
+GOOD = "nixos-news.xml"  # 99 items
+
+
+def items_of(project, source_id):
+    db = project.db()
+    return db.execute("SELECT count(*) FROM items WHERE source_id = ?", [source_id]).fetchone()[0]
+
+
+def source_row(project, source_id):
+    return next(project.db().query("SELECT * FROM sources WHERE id = ?", [source_id]))
+
+
+def last_fetch(project, source_id):
+    return next(project.db().query(
+        "SELECT * FROM fetches WHERE source_id = ? ORDER BY id DESC LIMIT 1", [source_id]))
+
+
+def run_with_bad(project, server, feed_source, bad_route: Route, **fetch):
+    """One good source and one bad one in the same run."""
+    server.routes["/bad"] = bad_route
+    project.write_config([feed_source("good", GOOD), {"id": "bad", "url": server.url("/bad")}],
+                         fetch=fast_fetch(**fetch))
+    result = project.run("pull", "--json")
+    assert items_of(project, "good") == 99, "the good source must be stored whatever the bad did"
+    return result
+
+
+@pytest.mark.parametrize(
+    ("route", "error_class", "message"),
+    [
+        (Route(status=500, body=b"oops"), "http-5xx", "HTTP 500"),
+        (Route(status=404, body=b"nope"), "http-4xx", "HTTP 404 Not Found"),
+        (Route(status=410), "gone", "gone"),
+        (Route(handler=redirect("/bad")), "redirect", "redirect loop"),
+        (Route(handler=redirect("file:///etc/passwd")), "blocked", "only http and https"),
+        (Route(handler=redirect("gopher://example.org/")), "blocked", "gopher"),
+        (Route(body=(CORPUS / "real-nonfeed/html-homepage-instead-of-feed.html").read_bytes(),
+               content_type="text/html"), "not-a-feed", "Content-Type text/html"),
+        (Route(body=(CORPUS / "real-nonfeed/php-warning-instead-of-feed.txt").read_bytes(),
+               content_type="text/html"), "not-a-feed", "starts with '<br />"),
+        (Route(body=(CORPUS / "real-nonfeed/gzip-body-not-decoded-rss10-ja.bin").read_bytes()),
+         "not-a-feed", "gzip"),
+        (Route(body=b""), "not-a-feed", "empty"),
+        (Route(body=b'<rss version="2.0"><channel><title>t</title><<<>>>', content_type="text/xml"),
+         "parse", "malformed"),
+        (Route(body=b"x" * 300_000), "too-large", "limit"),
+        (Route(handler=hang()), "timeout", "timed out"),
+        (Route(handler=trickle(b"<rss>" + b" " * 100, interval=0.3)), "timeout", "budget"),
+    ],
+    ids=["500", "404", "410", "loop", "file-scheme", "gopher", "html", "php", "gzip-undecoded",
+         "empty", "malformed", "oversize", "hang", "trickle"],
+)
+def test_fault_is_classified_and_others_stored(project, server, feed_source, route, error_class,
+                                               message):
+    result = run_with_bad(project, server, feed_source, route, max_bytes=200_000,
+                          read_timeout="1s", budget="3s")
+    assert result.exit_code == 1
+    fetch = last_fetch(project, "bad")
+    assert fetch["status"] == "error"
+    assert fetch["error_class"] == error_class
+    assert message in fetch["error"]
+    row = source_row(project, "bad")
+    assert row["last_status"] == error_class
+    assert row["consecutive_failures"] == 1
+    assert f"bad: {error_class}:" in result.stderr
+
+
+def test_malformed_feed_with_entries_is_stored_with_warning(project, feed_source):
+    project.write_config([feed_source("bozo", "ozgecatal-tr-rss092-bozo.xml")], fetch=fast_fetch())
+    assert project.run("pull").exit_code == 0
+    assert items_of(project, "bozo") == 5
+    fetch = last_fetch(project, "bozo")
+    assert fetch["status"] == "parse-warning" and "junk after document element" in fetch["error"]
+    listing = project.json("sources", "list")
+    assert listing[0]["status"] == "parse-warning"
+
+
+def test_wrong_content_type_still_parses(project, server, feed_source):
+    project.write_config([feed_source("x", GOOD, content_type="text/html; charset=utf-8")],
+                         fetch=fast_fetch())
+    assert project.run("pull").exit_code == 0
+    assert items_of(project, "x") == 99
+
+
+def test_gzip_encoding_is_decoded(project, server, feed_source):
+    project.write_config([feed_source("x", GOOD, gzip=True)], fetch=fast_fetch())
+    assert project.run("pull").exit_code == 0
+    assert items_of(project, "x") == 99
+    assert "gzip" in server.hits_for("/x.xml")[0].headers["accept-encoding"]
+
+
+def test_gzip_bomb_is_too_large_not_out_of_memory(project, server, feed_source):
+    bomb = gzip.compress(b"<rss>" + b" " * (50 * 1024 * 1024))
+    assert len(bomb) < 100_000
+    result = run_with_bad(project, server, feed_source,
+                          Route(body=bomb, headers={"Content-Encoding": "gzip"}),
+                          max_bytes=1_000_000)
+    assert result.exit_code == 1
+    assert last_fetch(project, "bad")["error_class"] == "too-large"
+
+
+def test_conditional_get_and_unchanged_body(project, server, feed_source):
+    project.write_config([feed_source("etag", GOOD),
+                          feed_source("noval", "golem-de-2018-10.xml", etag=False,
+                                      last_modified=None)], fetch=fast_fetch())
+    assert project.run("pull").exit_code == 0
+    second = project.json("pull", "--force")
+    by_id = {s["source"]: s for s in second["sources"]}
+    # --force skips validators and re-parses: nothing new, nothing duplicated
+    assert by_id["etag"]["new"] == 0 and by_id["etag"]["unchanged"] == 99
+    # Without --force: every source is due again only after its interval, so pull by id.
+    third = project.json("pull", "etag", "noval")
+    by_id = {s["source"]: s for s in third["sources"]}
+    assert by_id["etag"]["status"] == "not-modified"
+    assert server.hits_for("/etag.xml")[-1].headers["if-none-match"].startswith('"')
+    assert by_id["noval"]["status"] == "unchanged"  # same body hash: no parse
+    assert items_of(project, "etag") == 99
+    assert items_of(project, "noval") == 40
+
+
+def test_schedule_is_respected_and_explained(project, server, feed_source):
+    project.write_config([feed_source("x", GOOD)], fetch=fast_fetch())
+    project.run("pull")
+    again = project.json("pull")
+    assert again["sources"][0]["status"] == "skipped"
+    assert "not due until" in again["sources"][0]["next_fetch_reason"]
+    assert len(server.hits_for("/x.xml")) == 1
+    fetch = last_fetch(project, "x")
+    assert fetch["status"] == "skipped" and "interval" in fetch["next_fetch_reason"]
+
+
+def test_retry_after_and_backoff(project, server, feed_source):
+    server.routes["/busy"] = Route(status=503, headers={"Retry-After": "7200"})
+    server.routes["/down"] = Route(status=500)
+    project.write_config([{"id": "busy", "url": server.url("/busy"), "interval": "10m"},
+                          {"id": "down", "url": server.url("/down"), "interval": "10m"}],
+                         fetch=fast_fetch(backoff_cap="1h"))
+    out = project.json("pull")
+    by_id = {s["source"]: s for s in out["sources"]}
+    assert "Retry-After" in by_id["busy"]["next_fetch_reason"]
+    assert by_id["down"]["next_fetch_reason"] == "backoff after 1 consecutive failure"
+    for n in (2, 3, 4):
+        out = project.json("pull", "--force")
+        down = next(s for s in out["sources"] if s["source"] == "down")
+        assert down["next_fetch_reason"] == f"backoff after {n} consecutive failures"
+    row = source_row(project, "down")
+    assert row["consecutive_failures"] == 4
+    # 10m, 20m, 40m, then capped at 1h
+    from horizon.textutil import from_iso
+
+    gap = from_iso(row["next_fetch_at"]) - from_iso(row["last_fetch_at"])
+    assert gap.total_seconds() == 3600
+
+
+def test_failing_source_is_retried_and_recovers(project, server, feed_source):
+    server.routes["/flaky"] = Route(status=500)
+    project.write_config([{"id": "flaky", "url": server.url("/flaky")}], fetch=fast_fetch())
+    assert project.run("pull").exit_code == 1
+    server.file("/flaky", REAL / GOOD)
+    assert project.run("pull", "--force").exit_code == 0
+    row = source_row(project, "flaky")
+    assert row["consecutive_failures"] == 0 and row["last_status"] == "ok"
+    assert items_of(project, "flaky") == 99
+
+
+def test_permanent_redirect_moves_source_after_n_pulls(project, server, feed_source):
+    server.file("/new.xml", REAL / GOOD)
+    server.routes["/old.xml"] = Route(handler=redirect("/mid.xml", 301))
+    server.routes["/mid.xml"] = Route(handler=redirect("/new.xml", 308))
+    project.write_config([{"id": "m", "url": server.url("/old.xml")}],
+                         fetch=fast_fetch(moved_after=3))
+    for _ in range(2):
+        assert project.run("pull", "--force").exit_code == 0
+        assert source_row(project, "m")["effective_url"] is None
+    assert project.run("pull", "--force").exit_code == 0
+    row = source_row(project, "m")
+    assert row["effective_url"] == server.url("/new.xml")
+    history = list(project.db().query("SELECT * FROM source_urls WHERE source_id = 'm'"))
+    assert history[-1]["previous_url"] == server.url("/old.xml")
+    before = len(server.hits_for("/old.xml"))
+    project.run("pull", "--force")
+    assert len(server.hits_for("/old.xml")) == before  # now fetched at the new address
+    assert items_of(project, "m") == 99
+    listing = project.run("sources", "list")
+    assert "(moved)" in listing.stdout
+
+
+def test_temporary_redirect_does_not_move(project, server):
+    server.file("/t.xml", REAL / GOOD)
+    server.routes["/r.xml"] = Route(handler=redirect("/t.xml", 302))
+    project.write_config([{"id": "t", "url": server.url("/r.xml")}], fetch=fast_fetch(moved_after=1))
+    project.run("pull")
+    project.run("pull", "--force")
+    assert source_row(project, "t")["effective_url"] is None
+
+
+def test_user_agent_and_custom_headers(project, server, feed_source):
+    entry = feed_source("ua", GOOD)
+    entry["headers"] = {"X-Api-Key": "k1"}
+    project.write_config([entry], contact="https://vgt.example/horizon", fetch=fast_fetch())
+    project.run("pull")
+    headers = server.hits_for("/ua.xml")[0].headers
+    assert headers["user-agent"].startswith("horizon/")
+    assert "+https://vgt.example/horizon" in headers["user-agent"]
+    assert headers["x-api-key"] == "k1"
+
+
+def test_dns_failure_is_classified(project, server, feed_source):
+    project.write_config([feed_source("good", GOOD),
+                          {"id": "nohost", "url": "http://no-such-host.invalid/feed"}],
+                         fetch=fast_fetch())
+    assert project.run("pull").exit_code == 1
+    assert last_fetch(project, "nohost")["error_class"] == "dns"
+    assert items_of(project, "good") == 99
+
+
+def test_connection_refused_is_classified(project, server, feed_source):
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    project.write_config([{"id": "closed", "url": f"http://127.0.0.1:{port}/feed"}],
+                         fetch=fast_fetch())
+    assert project.run("pull").exit_code == 1
+    assert last_fetch(project, "closed")["error_class"] == "connect"
+
+
+def test_many_slow_sources_run_concurrently(project, server):
+    """Slow sources are fetched at once, up to the configured limit (measured at the server,
+    not with a clock)."""
+    body = (REAL / "theregister-science-2019.xml").read_bytes()
+    sources = []
+    for i in range(40):
+        server.routes[f"/s{i}"] = Route(body=body, delay=0.5)
+        sources.append({"id": f"s{i}", "url": server.url(f"/s{i}")})
+    project.write_config(sources, fetch=fast_fetch(concurrency=20, per_host=20))
+    out = project.json("pull")
+    assert out["sources_ok"] == 40
+    assert 10 <= server.max_in_flight <= 20
+
+
+def test_per_host_limit(project, server):
+    body = (REAL / "theregister-science-2019.xml").read_bytes()
+    sources = []
+    for i in range(12):
+        server.routes[f"/h{i}"] = Route(body=body, delay=0.3)
+        sources.append({"id": f"h{i}", "url": server.url(f"/h{i}")})
+    project.write_config(sources, fetch=fast_fetch(concurrency=12, per_host=3))
+    assert project.json("pull")["sources_ok"] == 12
+    assert server.max_in_flight == 3

@@ -1,0 +1,178 @@
+"""Storing: identity, idempotent pulls, updates with history, tombstones, dates, links, FTS."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from horizon.textutil import utcnow
+from tests.conftest import fast_fetch
+
+
+def rss(*items: str, extra: str = "") -> str:
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+            f"<link>https://pub.example/</link>{extra}{''.join(items)}</channel></rss>")
+
+
+def item(title="A", guid=None, link=None, date="Mon, 02 Nov 2026 10:00:00 GMT", desc="text"):
+    parts = [f"<title>{title}</title>", f"<description>{desc}</description>"]
+    if guid is not None:
+        parts.append(f'<guid isPermaLink="false">{guid}</guid>')
+    if link is not None:
+        parts.append(f"<link>{link}</link>")
+    if date is not None:
+        parts.append(f"<pubDate>{date}</pubDate>")
+    return "<item>" + "".join(parts) + "</item>"
+
+
+def setup(project, body: str):
+    feed = project.root / "feed.xml"
+    feed.write_text(body, encoding="utf-8")
+    project.write_config([{"id": "f", "type": "file", "path": "feed.xml"}], fetch=fast_fetch())
+    return feed
+
+
+def pull(project):
+    result = project.run("pull", "--force", "--json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    return json.loads(result.stdout)["sources"][0]
+
+
+def rows(project):
+    return list(project.db().query("SELECT * FROM items ORDER BY id"))
+
+
+def test_pull_twice_adds_nothing(project):
+    setup(project, rss(item("A", guid="1"), item("B", guid="2")))
+    assert pull(project)["new"] == 2
+    second = pull(project)
+    assert (second["new"], second["updated"], second["unchanged"]) == (0, 0, 2)
+    assert len(rows(project)) == 2
+
+
+def test_identity_falls_back_from_guid_to_link_to_hash(project):
+    setup(project, rss(item("A", guid="g1"), item("B", link="https://pub.example/b?utm_source=x"),
+                       item("C")))
+    pull(project)
+    keys = [r["key"] for r in rows(project)]
+    assert keys[0] == "guid:g1"
+    assert keys[1] == "link:https://pub.example/b"
+    assert keys[2].startswith("hash:")
+
+
+def test_tracking_parameters_are_stripped_from_links(project):
+    setup(project, rss(item("A", guid="1",
+                            link="https://pub.example/a?id=7&utm_medium=rss&fbclid=zz&gclid=q")))
+    pull(project)
+    assert rows(project)[0]["url"] == "https://pub.example/a?id=7"
+
+
+def test_repeated_guids_fall_back_to_links(project):
+    setup(project, rss(item("A", guid="same", link="https://pub.example/a"),
+                       item("B", guid="same", link="https://pub.example/b"),
+                       item("C", guid="same", link="https://pub.example/c")))
+    assert pull(project)["new"] == 3
+    assert {r["key"] for r in rows(project)} == {
+        "link:https://pub.example/a", "link:https://pub.example/b", "link:https://pub.example/c"}
+    assert next(project.db().query("SELECT guid_unreliable FROM sources"))["guid_unreliable"] == 1
+    assert pull(project)["new"] == 0  # stable across pulls
+
+
+def test_exact_duplicate_entries_are_stored_once(project):
+    setup(project, rss(item("A", guid="1"), item("A", guid="1")))
+    assert pull(project)["new"] == 1
+
+
+def test_changed_item_is_updated_in_place_with_history(project):
+    feed = setup(project, rss(item("First title", guid="1", desc="one")))
+    pull(project)
+    item_id = rows(project)[0]["id"]
+    feed.write_text(rss(item("Corrected title", guid="1", desc="two")), encoding="utf-8")
+    assert pull(project)["updated"] == 1
+    row = rows(project)[0]
+    assert (row["id"], row["title"], row["version"]) == (item_id, "Corrected title", 2)
+    versions = list(project.db().query("SELECT * FROM item_versions"))
+    assert versions[0]["title"] == "First title" and versions[0]["text"] == "one"
+    shown = project.run("items", "show", str(item_id))
+    assert "earlier version 1" in shown.stdout and "First title" in shown.stdout
+
+
+def test_updates_are_bounded(project):
+    feed = setup(project, rss(item("v0", guid="1")))
+    project.write_config([{"id": "f", "type": "file", "path": "feed.xml"}],
+                         fetch=fast_fetch(max_versions=2))
+    pull(project)
+    for n in range(1, 6):
+        feed.write_text(rss(item(f"v{n}", guid="1")), encoding="utf-8")
+        pull(project)
+    row = rows(project)[0]
+    assert row["version"] == 3  # two updates kept, later changes ignored
+    assert project.db().execute("SELECT count(*) FROM item_versions").fetchone()[0] == 2
+
+
+def test_missing_absurd_and_future_dates_fall_back_to_first_seen(project):
+    future = (utcnow() + timedelta(days=400)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    setup(project, rss(item("nodate", guid="1", date=None),
+                       item("ancient", guid="2", date="Mon, 01 Jan 1900 00:00:00 GMT"),
+                       item("future", guid="3", date=future),
+                       item("fine", guid="4")))
+    pull(project)
+    by_title = {r["title"]: r for r in rows(project)}
+    for title in ("nodate", "ancient", "future"):
+        assert by_title[title]["published_estimated"] == 1
+        assert by_title[title]["published"] == by_title[title]["first_seen"]
+    assert by_title["ancient"]["published_raw"] == "Mon, 01 Jan 1900 00:00:00 GMT"
+    assert by_title["fine"]["published"] == "2026-11-02T10:00:00Z"
+    assert by_title["fine"]["published_estimated"] == 0
+    listed = project.json("items", "list")
+    assert {i["title"]: i["published_estimated"] for i in listed}["nodate"] is True
+
+
+def test_dates_are_stored_in_utc(project):
+    setup(project, rss(item("tz", guid="1", date="Mon, 02 Nov 2026 12:00:00 +0200")))
+    pull(project)
+    assert rows(project)[0]["published"] == "2026-11-02T10:00:00Z"
+
+
+def test_plain_text_and_summary_from_html(project):
+    setup(project, rss(item("A", guid="1", desc="&lt;p&gt;Hello &lt;b&gt;board&lt;/b&gt;&lt;/p&gt;"
+                                               "&lt;p&gt;second&lt;/p&gt;")))
+    pull(project)
+    row = rows(project)[0]
+    assert row["text"] == "Hello board second"
+    assert row["summary"] == "Hello board second"
+    assert "<b>board</b>" in row["content"]
+
+
+def test_retention_prunes_and_tombstones_keep_items_away(project):
+    old = "Mon, 02 Jan 2017 10:00:00 GMT"
+    setup(project, rss(item("old", guid="1", date=old), item("new", guid="2")))
+    project.write_config([{"id": "f", "type": "file", "path": "feed.xml"}],
+                         fetch=fast_fetch(), retention="1000d")
+    summary = project.json("pull", "--force")
+    assert summary["pruned"] == 1
+    assert [r["title"] for r in rows(project)] == ["new"]
+    assert pull(project)["new"] == 0  # the tombstone keeps it from coming back
+    tomb = list(project.db().query("SELECT * FROM tombstones"))
+    assert tomb[0]["key"] == "guid:1" and tomb[0]["reason"] == "retention"
+
+
+def test_full_text_index_follows_updates(project):
+    feed = setup(project, rss(item("Vorratsdatenspeicherung gestoppt", guid="1")))
+    pull(project)
+    assert project.json("items", "search", "Vorratsdatenspeicherung")
+    feed.write_text(rss(item("Passenger name record directive", guid="1")), encoding="utf-8")
+    pull(project)
+    assert project.json("items", "search", "Vorratsdatenspeicherung") == []
+    assert len(project.json("items", "search", '"passenger name"')) == 1
+
+
+def test_a_removed_source_keeps_its_items(project):
+    setup(project, rss(item("A", guid="1")))
+    pull(project)
+    project.write_config([])
+    project.run("sources", "list")
+    assert len(rows(project)) == 1
+    listed = project.json("sources", "list", "--all")
+    assert listed[0]["in_config"] is False
