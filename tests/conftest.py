@@ -25,8 +25,17 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No installed third-party plugins, no real user data folder, no ambient config."""
     monkeypatch.setenv("HORIZON_LOAD_PLUGINS", "")
-    for var in ("HORIZON_DB", "HORIZON_CONFIG", "HORIZON_PLUGINS_DIR", "HORIZON_ANALYST",
-                "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+    for var in (
+        "HORIZON_DB",
+        "HORIZON_CONFIG",
+        "HORIZON_PLUGINS_DIR",
+        "HORIZON_ANALYST",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
@@ -63,8 +72,10 @@ class Project:
 
     def run(self, *args: str, input: str | None = None) -> Any:
         return self.runner.invoke(
-            app, ["--db", str(self.db_path), "--config", str(self.config), *args],
-            input=input, catch_exceptions=False,
+            app,
+            ["--db", str(self.db_path), "--config", str(self.config), *args],
+            input=input,
+            catch_exceptions=False,
         )
 
     def json(self, *args: str) -> Any:

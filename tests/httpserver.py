@@ -59,9 +59,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if route is None:
             self._send(404, b"not found", {"Content-Type": "text/plain"})
             return
-        if route.delay:
-            if owner.stopping.wait(route.delay):
-                return
+        if route.delay and owner.stopping.wait(route.delay):
+            return
         if route.handler is not None:
             route.handler(self, owner)
             return
@@ -163,8 +162,11 @@ def trickle(body: bytes, interval: float = 1.0, headers_first: bool = True) -> H
     """Send a byte every `interval` seconds (the status line too, when headers_first is False)."""
 
     def handle(req: _RequestHandler, owner: FeedServer) -> None:
-        payload = (b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
-                   + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        payload = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
         start = 0
         if headers_first:
             start = payload.index(b"\r\n\r\n") + 4

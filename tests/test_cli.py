@@ -12,23 +12,27 @@ from horizon import __version__
 from tests.conftest import fast_fetch
 from tests.test_store import item, rss
 
-HOSTILE = ("Evil \x1b[31mred\x1b[0m \x1b]8;;http://evil.example\x07link\x1b]8;;\x07 "
-           "\x1b]52;c;cm0gLXJmIH4=\x07clip \x1b[2J\x1b[Hcursor [bold]markup[/bold] \u202eRTL")
+HOSTILE = (
+    "Evil \x1b[31mred\x1b[0m \x1b]8;;http://evil.example\x07link\x1b]8;;\x07 "
+    "\x1b]52;c;cm0gLXJmIH4=\x07clip \x1b[2J\x1b[Hcursor [bold]markup[/bold] \u202eRTL"
+)
 
 
 def seed(project, *items: str):
     feed = project.root / "feed.xml"
     feed.write_text(rss(*items), encoding="utf-8")
-    project.write_config([{"id": "f", "name": "Feed", "type": "file", "path": "feed.xml"}],
-                         fetch=fast_fetch())
+    project.write_config(
+        [{"id": "f", "name": "Feed", "type": "file", "path": "feed.xml"}], fetch=fast_fetch()
+    )
     result = project.run("pull")
     assert result.exit_code == 0, result.output
     return result
 
 
 def test_version():
-    out = subprocess.run([sys.executable, "-m", "horizon", "--version"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "horizon", "--version"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == f"horizon {__version__}"
 
 
@@ -40,17 +44,34 @@ def test_pull_is_silent_under_cron(project):
 def test_pull_json_summary(project):
     seed(project, item("A", guid="1"))
     out = project.json("pull", "--force")
-    assert out["sources"][0] == {**out["sources"][0], "source": "f", "status": "ok", "new": 0,
-                                 "unchanged": 1, "error": None}
+    assert out["sources"][0] == {
+        **out["sources"][0],
+        "source": "f",
+        "status": "ok",
+        "new": 0,
+        "unchanged": 1,
+        "error": None,
+    }
     assert {"run", "started_at", "finished_at", "sources_ok", "items_new"} <= set(out)
 
 
 def test_items_list_json_fields_and_since(project):
-    seed(project, item("recent", guid="1"),
-         item("old", guid="2", date="Mon, 02 Jan 2017 10:00:00 GMT"))
+    seed(
+        project,
+        item("recent", guid="1"),
+        item("old", guid="2", date="Mon, 02 Jan 2017 10:00:00 GMT"),
+    )
     items = project.json("items", "list")
-    assert {"id", "source", "title", "url", "published", "first_seen", "summary",
-            "language"} <= set(items[0])
+    assert {
+        "id",
+        "source",
+        "title",
+        "url",
+        "published",
+        "first_seen",
+        "summary",
+        "language",
+    } <= set(items[0])
     assert [i["title"] for i in items] == ["recent", "old"]
     assert items[0]["source"] == "f"
     recent = project.json("items", "list", "--since", "2026-01-01")
@@ -61,7 +82,7 @@ def test_items_list_json_fields_and_since(project):
 
 
 def test_items_list_csv_neutralises_formulas(project):
-    seed(project, item("=HYPERLINK(\"http://evil\")", guid="1"))
+    seed(project, item('=HYPERLINK("http://evil")', guid="1"))
     result = project.run("items", "list", "--csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["title"].startswith("'=")
@@ -71,7 +92,7 @@ def test_search_and_malformed_query(project):
     seed(project, item("EU data retention ruling", guid="1"), item("Dog grooming", guid="2"))
     found = project.json("items", "search", '"data retention"')
     assert [i["title"] for i in found] == ["EU data retention ruling"]
-    bad = project.run("items", "search", 'retention AND (')
+    bad = project.run("items", "search", "retention AND (")
     assert bad.exit_code == 2
     assert "not valid FTS5 syntax" in bad.stderr and "Traceback" not in bad.output
 
@@ -96,8 +117,17 @@ def test_items_show_unknown_id(project):
 def test_sources_list_fields(project):
     seed(project, item("A", guid="1"))
     listed = project.json("sources", "list")
-    assert {"id", "type", "url", "status", "last_success", "consecutive_failures", "next_fetch",
-            "items", "stale"} <= set(listed[0])
+    assert {
+        "id",
+        "type",
+        "url",
+        "status",
+        "last_success",
+        "consecutive_failures",
+        "next_fetch",
+        "items",
+        "stale",
+    } <= set(listed[0])
     assert listed[0]["status"] == "ok" and listed[0]["items"] == 1
     table = project.run("sources", "list").stdout
     assert "f" in table and "ok" in table
@@ -134,8 +164,10 @@ def test_second_pull_exits_75_while_one_runs(project):
 
 def test_stale_lock_from_killed_pull_does_not_block(project, tmp_path):
     seed(project, item("A", guid="1"))
-    code = ("import os, sys\nfrom horizon.db import open_db\nfrom horizon.pull import pull_lock\n"
-            f"pull_lock(open_db({str(project.db_path)!r})).acquire()\nos._exit(0)\n")
+    code = (
+        "import os, sys\nfrom horizon.db import open_db\nfrom horizon.pull import pull_lock\n"
+        f"pull_lock(open_db({str(project.db_path)!r})).acquire()\nos._exit(0)\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
     assert project.run("pull", "--force").exit_code == 0
 
@@ -153,6 +185,7 @@ def test_no_config_is_a_clear_error(tmp_path):
 def test_console_script_runs_end_to_end(project, tmp_path):
     seed(project, item("A", guid="1"))
     env = {**os.environ, "HORIZON_DB": str(project.db_path), "HORIZON_CONFIG": str(project.config)}
-    out = subprocess.run(["horizon", "items", "list", "--json"], capture_output=True, text=True,
-                         env=env, check=True)
+    out = subprocess.run(
+        ["horizon", "items", "list", "--json"], capture_output=True, text=True, env=env, check=True
+    )
     assert '"title": "A"' in out.stdout

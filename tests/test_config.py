@@ -24,23 +24,35 @@ def check(tmp_path, text: str) -> str:
 @pytest.mark.parametrize(
     ("yaml_text", "expected"),
     [
-        ("sources:\n  - id: a\n    type: rsss\n    url: https://e.org/f\n",
-         ["feeds.yaml, source 'a'", "'type'", "'rsss'", "did you mean 'rss'"]),
-        ("sources:\n  - id: a\n    url: https://e.org/1\n  - id: a\n    url: https://e.org/2\n",
-         ["feeds.yaml, source 'a'", "duplicate id 'a'"]),
+        (
+            "sources:\n  - id: a\n    type: rsss\n    url: https://e.org/f\n",
+            ["feeds.yaml, source 'a'", "'type'", "'rsss'", "did you mean 'rss'"],
+        ),
+        (
+            "sources:\n  - id: a\n    url: https://e.org/1\n  - id: a\n    url: https://e.org/2\n",
+            ["feeds.yaml, source 'a'", "duplicate id 'a'"],
+        ),
         ("sources:\n  - id: a\n    type: rss\n", ["feeds.yaml, source 'a'", "'url' is missing"]),
-        ("sources:\n  - id: a\n    url: https://e.org/f\n    interval: soon\n",
-         ["feeds.yaml, source 'a'", "'interval'", "not a duration"]),
-        ("sources:\n  - id: a\n    url: https://e.org/f\n    interval: 10s\n",
-         ["feeds.yaml, source 'a'", "'interval' must be at least 1m"]),
-        ("sources:\n  - id: a\n    url: https://e.org/f\n    ulr: x\n",
-         ["feeds.yaml, source 'a'", "unknown key 'ulr'", "did you mean 'url'"]),
+        (
+            "sources:\n  - id: a\n    url: https://e.org/f\n    interval: soon\n",
+            ["feeds.yaml, source 'a'", "'interval'", "not a duration"],
+        ),
+        (
+            "sources:\n  - id: a\n    url: https://e.org/f\n    interval: 10s\n",
+            ["feeds.yaml, source 'a'", "'interval' must be at least 1m"],
+        ),
+        (
+            "sources:\n  - id: a\n    url: https://e.org/f\n    ulr: x\n",
+            ["feeds.yaml, source 'a'", "unknown key 'ulr'", "did you mean 'url'"],
+        ),
         ("sources:\n  - id: a\n    url: ftp://e.org/f\n", ["source 'a'", "'url' must be an http"]),
         ("sources:\n  - id: a\n    type: file\n", ["source 'a'", "'path' is missing"]),
         ("sources:\n  - name: no id\n    url: https://e.org/f\n", ["source #1", "'id' is missing"]),
         ("sources:\n  - id: Bad Id\n    url: https://e.org/f\n", ["source 'Bad Id'", "'id'"]),
-        ("sources:\n  - id: a\n    url: https://e.org/f\n    themes: [tech]\n",
-         ["source 'a'", "unknown theme 'tech'"]),
+        (
+            "sources:\n  - id: a\n    url: https://e.org/f\n    themes: [tech]\n",
+            ["source 'a'", "unknown theme 'tech'"],
+        ),
         ("sources: {a: 1}\n", ["'sources' must be a list"]),
         ("sources:\n  - just a string\n", ["source #1", "must be a mapping"]),
         ("sourcs: []\n", ["unknown top-level key 'sourcs'", "did you mean 'sources'"]),
@@ -59,8 +71,10 @@ def test_each_error_names_file_source_and_key(tmp_path, yaml_text, expected):
 
 
 def test_every_error_is_reported_at_once_with_line_numbers(tmp_path):
-    message = check(tmp_path, "sources:\n  - id: a\n    type: nope\n    url: https://e.org\n"
-                              "  - id: b\n    type: rss\n")
+    message = check(
+        tmp_path,
+        "sources:\n  - id: a\n    type: nope\n    url: https://e.org\n  - id: b\n    type: rss\n",
+    )
     lines = message.splitlines()
     assert len(lines) == 2
     assert "(line 3)" in lines[0]
@@ -78,10 +92,12 @@ def test_cli_exits_2_before_fetching(project, server):
 
 def test_defaults_and_durations(tmp_path):
     path = tmp_path / "feeds.yaml"
-    path.write_text("database: data/h.db\ndefaults:\n  interval: 6h\n  language: en\n"
-                    "fetch:\n  max_bytes: 2MiB\n  budget: 1m\n"
-                    "sources:\n  - id: a\n    url: https://e.org/f\n"
-                    "  - id: b\n    url: https://e.org/g\n    interval: 2d\n")
+    path.write_text(
+        "database: data/h.db\ndefaults:\n  interval: 6h\n  language: en\n"
+        "fetch:\n  max_bytes: 2MiB\n  budget: 1m\n"
+        "sources:\n  - id: a\n    url: https://e.org/f\n"
+        "  - id: b\n    url: https://e.org/g\n    interval: 2d\n"
+    )
     config = load_config(path, types())
     assert [s.interval for s in config.sources] == [6 * 3600, 2 * 86400]
     assert config.sources[0].language == "en"

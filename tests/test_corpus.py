@@ -19,8 +19,9 @@ def feedparser_count(body: bytes) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         parsed = feedparser.parse(io.BytesIO(body))
-        return len({(e.get("id"), e.get("title"), e.get("link"), e.get("summary"))
-                    for e in parsed.entries})
+        return len(
+            {(e.get("id"), e.get("title"), e.get("link"), e.get("summary")) for e in parsed.entries}
+        )
 
 
 @pytest.mark.slow
@@ -28,8 +29,9 @@ def test_every_real_feed_is_stored_with_feedparsers_item_count(project, server):
     assert len(FEEDS) == 58
     sources = []
     for index, path in enumerate(FEEDS):
-        sources.append({"id": f"f{index:02d}", "name": path.stem,
-                        "url": server.file(f"/{path.name}", path)})
+        sources.append(
+            {"id": f"f{index:02d}", "name": path.stem, "url": server.file(f"/{path.name}", path)}
+        )
     project.write_config(sources, fetch=fast_fetch(budget="60s", max_bytes="20MiB"))
     summary = project.json("pull")
     assert summary["sources_failed"] == 0, [s for s in summary["sources"] if s["error_class"]]

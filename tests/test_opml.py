@@ -11,8 +11,10 @@ from horizon.plugins import load_plugins
 from tests.conftest import CORPUS
 
 OPML = CORPUS / "checks" / "opml"
-MANIFEST = {row["file"]: row for row in csv.DictReader(
-    (OPML / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t")}
+MANIFEST = {
+    row["file"]: row
+    for row in csv.DictReader((OPML / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t")
+}
 
 
 def types():
@@ -25,8 +27,9 @@ def test_import_real_opml(project, name):
     result = project.json("sources", "import-opml", str(OPML / name))
     added, duplicates = result["added"], result["duplicates"]
     assert len(added) == int(expected["distinct_feed_urls"]) or name.startswith("winer")
-    assert len(added) + len(duplicates) == int(expected["outlines_with_feed_url"]) or \
-        name.startswith("winer")
+    assert len(added) + len(duplicates) == int(
+        expected["outlines_with_feed_url"]
+    ) or name.startswith("winer")
     if name.startswith("winer"):  # type="link" outlines point at pages, not feeds
         assert added == [] and len(result["skipped"]) == 115
     if added:
@@ -52,8 +55,9 @@ def test_reimport_reports_duplicates_and_adds_nothing(project):
 
 
 def test_import_keeps_existing_comments(project):
-    project.config.write_text("# our sources\nsources:\n  # the EU\n  - id: edri\n"
-                              "    url: https://edri.org/feed/\n")
+    project.config.write_text(
+        "# our sources\nsources:\n  # the EU\n  - id: edri\n    url: https://edri.org/feed/\n"
+    )
     project.run("sources", "import-opml", str(OPML / "antennapod-podcasts-v20.opml"))
     text = project.config.read_text()
     assert "# our sources" in text and "# the EU" in text
@@ -71,12 +75,23 @@ def test_export_then_import_round_trips(project, tmp_path):
 
     from horizon.cli import app
 
-    result = CliRunner().invoke(app, ["--config", str(fresh / "feeds.yaml"), "--db",
-                                      str(fresh / "h.db"), "sources", "import-opml", str(exported)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "--config",
+            str(fresh / "feeds.yaml"),
+            "--db",
+            str(fresh / "h.db"),
+            "sources",
+            "import-opml",
+            str(exported),
+        ],
+    )
     assert result.exit_code == 0, result.output
     again = load_config(fresh / "feeds.yaml", types()).sources
-    assert [(s.url, s.name, s.category) for s in again] == \
-        [(s.url, s.name, s.category) for s in original]
+    assert [(s.url, s.name, s.category) for s in again] == [
+        (s.url, s.name, s.category) for s in original
+    ]
 
 
 def test_not_opml_is_a_clear_error(project, tmp_path):

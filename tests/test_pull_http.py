@@ -23,15 +23,20 @@ def source_row(project, source_id):
 
 
 def last_fetch(project, source_id):
-    return next(project.db().query(
-        "SELECT * FROM fetches WHERE source_id = ? ORDER BY id DESC LIMIT 1", [source_id]))
+    return next(
+        project.db().query(
+            "SELECT * FROM fetches WHERE source_id = ? ORDER BY id DESC LIMIT 1", [source_id]
+        )
+    )
 
 
 def run_with_bad(project, server, feed_source, bad_route: Route, **fetch):
     """One good source and one bad one in the same run."""
     server.routes["/bad"] = bad_route
-    project.write_config([feed_source("good", GOOD), {"id": "bad", "url": server.url("/bad")}],
-                         fetch=fast_fetch(**fetch))
+    project.write_config(
+        [feed_source("good", GOOD), {"id": "bad", "url": server.url("/bad")}],
+        fetch=fast_fetch(**fetch),
+    )
     result = project.run("pull", "--json")
     assert items_of(project, "good") == 99, "the good source must be stored whatever the bad did"
     return result
@@ -46,26 +51,62 @@ def run_with_bad(project, server, feed_source, bad_route: Route, **fetch):
         (Route(handler=redirect("/bad")), "redirect", "redirect loop"),
         (Route(handler=redirect("file:///etc/passwd")), "blocked", "only http and https"),
         (Route(handler=redirect("gopher://example.org/")), "blocked", "gopher"),
-        (Route(body=(CORPUS / "real-nonfeed/html-homepage-instead-of-feed.html").read_bytes(),
-               content_type="text/html"), "not-a-feed", "Content-Type text/html"),
-        (Route(body=(CORPUS / "real-nonfeed/php-warning-instead-of-feed.txt").read_bytes(),
-               content_type="text/html"), "not-a-feed", "starts with '<br />"),
-        (Route(body=(CORPUS / "real-nonfeed/gzip-body-not-decoded-rss10-ja.bin").read_bytes()),
-         "not-a-feed", "gzip"),
+        (
+            Route(
+                body=(CORPUS / "real-nonfeed/html-homepage-instead-of-feed.html").read_bytes(),
+                content_type="text/html",
+            ),
+            "not-a-feed",
+            "Content-Type text/html",
+        ),
+        (
+            Route(
+                body=(CORPUS / "real-nonfeed/php-warning-instead-of-feed.txt").read_bytes(),
+                content_type="text/html",
+            ),
+            "not-a-feed",
+            "starts with '<br />",
+        ),
+        (
+            Route(body=(CORPUS / "real-nonfeed/gzip-body-not-decoded-rss10-ja.bin").read_bytes()),
+            "not-a-feed",
+            "gzip",
+        ),
         (Route(body=b""), "not-a-feed", "empty"),
-        (Route(body=b'<rss version="2.0"><channel><title>t</title><<<>>>', content_type="text/xml"),
-         "parse", "malformed"),
+        (
+            Route(
+                body=b'<rss version="2.0"><channel><title>t</title><<<>>>', content_type="text/xml"
+            ),
+            "parse",
+            "malformed",
+        ),
         (Route(body=b"x" * 300_000), "too-large", "limit"),
         (Route(handler=hang()), "timeout", "timed out"),
         (Route(handler=trickle(b"<rss>" + b" " * 100, interval=0.3)), "timeout", "budget"),
     ],
-    ids=["500", "404", "410", "loop", "file-scheme", "gopher", "html", "php", "gzip-undecoded",
-         "empty", "malformed", "oversize", "hang", "trickle"],
+    ids=[
+        "500",
+        "404",
+        "410",
+        "loop",
+        "file-scheme",
+        "gopher",
+        "html",
+        "php",
+        "gzip-undecoded",
+        "empty",
+        "malformed",
+        "oversize",
+        "hang",
+        "trickle",
+    ],
 )
-def test_fault_is_classified_and_others_stored(project, server, feed_source, route, error_class,
-                                               message):
-    result = run_with_bad(project, server, feed_source, route, max_bytes=200_000,
-                          read_timeout="1s", budget="3s")
+def test_fault_is_classified_and_others_stored(
+    project, server, feed_source, route, error_class, message
+):
+    result = run_with_bad(
+        project, server, feed_source, route, max_bytes=200_000, read_timeout="1s", budget="3s"
+    )
     assert result.exit_code == 1
     fetch = last_fetch(project, "bad")
     assert fetch["status"] == "error"
@@ -88,8 +129,9 @@ def test_malformed_feed_with_entries_is_stored_with_warning(project, feed_source
 
 
 def test_wrong_content_type_still_parses(project, server, feed_source):
-    project.write_config([feed_source("x", GOOD, content_type="text/html; charset=utf-8")],
-                         fetch=fast_fetch())
+    project.write_config(
+        [feed_source("x", GOOD, content_type="text/html; charset=utf-8")], fetch=fast_fetch()
+    )
     assert project.run("pull").exit_code == 0
     assert items_of(project, "x") == 99
 
@@ -104,17 +146,25 @@ def test_gzip_encoding_is_decoded(project, server, feed_source):
 def test_gzip_bomb_is_too_large_not_out_of_memory(project, server, feed_source):
     bomb = gzip.compress(b"<rss>" + b" " * (50 * 1024 * 1024))
     assert len(bomb) < 100_000
-    result = run_with_bad(project, server, feed_source,
-                          Route(body=bomb, headers={"Content-Encoding": "gzip"}),
-                          max_bytes=1_000_000)
+    result = run_with_bad(
+        project,
+        server,
+        feed_source,
+        Route(body=bomb, headers={"Content-Encoding": "gzip"}),
+        max_bytes=1_000_000,
+    )
     assert result.exit_code == 1
     assert last_fetch(project, "bad")["error_class"] == "too-large"
 
 
 def test_conditional_get_and_unchanged_body(project, server, feed_source):
-    project.write_config([feed_source("etag", GOOD),
-                          feed_source("noval", "golem-de-2018-10.xml", etag=False,
-                                      last_modified=None)], fetch=fast_fetch())
+    project.write_config(
+        [
+            feed_source("etag", GOOD),
+            feed_source("noval", "golem-de-2018-10.xml", etag=False, last_modified=None),
+        ],
+        fetch=fast_fetch(),
+    )
     assert project.run("pull").exit_code == 0
     second = project.json("pull", "--force")
     by_id = {s["source"]: s for s in second["sources"]}
@@ -144,9 +194,13 @@ def test_schedule_is_respected_and_explained(project, server, feed_source):
 def test_retry_after_and_backoff(project, server, feed_source):
     server.routes["/busy"] = Route(status=503, headers={"Retry-After": "7200"})
     server.routes["/down"] = Route(status=500)
-    project.write_config([{"id": "busy", "url": server.url("/busy"), "interval": "10m"},
-                          {"id": "down", "url": server.url("/down"), "interval": "10m"}],
-                         fetch=fast_fetch(backoff_cap="1h"))
+    project.write_config(
+        [
+            {"id": "busy", "url": server.url("/busy"), "interval": "10m"},
+            {"id": "down", "url": server.url("/down"), "interval": "10m"},
+        ],
+        fetch=fast_fetch(backoff_cap="1h"),
+    )
     out = project.json("pull")
     by_id = {s["source"]: s for s in out["sources"]}
     assert "Retry-After" in by_id["busy"]["next_fetch_reason"]
@@ -179,8 +233,9 @@ def test_permanent_redirect_moves_source_after_n_pulls(project, server, feed_sou
     server.file("/new.xml", REAL / GOOD)
     server.routes["/old.xml"] = Route(handler=redirect("/mid.xml", 301))
     server.routes["/mid.xml"] = Route(handler=redirect("/new.xml", 308))
-    project.write_config([{"id": "m", "url": server.url("/old.xml")}],
-                         fetch=fast_fetch(moved_after=3))
+    project.write_config(
+        [{"id": "m", "url": server.url("/old.xml")}], fetch=fast_fetch(moved_after=3)
+    )
     for _ in range(2):
         assert project.run("pull", "--force").exit_code == 0
         assert source_row(project, "m")["effective_url"] is None
@@ -200,7 +255,9 @@ def test_permanent_redirect_moves_source_after_n_pulls(project, server, feed_sou
 def test_temporary_redirect_does_not_move(project, server):
     server.file("/t.xml", REAL / GOOD)
     server.routes["/r.xml"] = Route(handler=redirect("/t.xml", 302))
-    project.write_config([{"id": "t", "url": server.url("/r.xml")}], fetch=fast_fetch(moved_after=1))
+    project.write_config(
+        [{"id": "t", "url": server.url("/r.xml")}], fetch=fast_fetch(moved_after=1)
+    )
     project.run("pull")
     project.run("pull", "--force")
     assert source_row(project, "t")["effective_url"] is None
@@ -218,9 +275,10 @@ def test_user_agent_and_custom_headers(project, server, feed_source):
 
 
 def test_dns_failure_is_classified(project, server, feed_source):
-    project.write_config([feed_source("good", GOOD),
-                          {"id": "nohost", "url": "http://no-such-host.invalid/feed"}],
-                         fetch=fast_fetch())
+    project.write_config(
+        [feed_source("good", GOOD), {"id": "nohost", "url": "http://no-such-host.invalid/feed"}],
+        fetch=fast_fetch(),
+    )
     assert project.run("pull").exit_code == 1
     assert last_fetch(project, "nohost")["error_class"] == "dns"
     assert items_of(project, "good") == 99
@@ -233,8 +291,9 @@ def test_connection_refused_is_classified(project, server, feed_source):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    project.write_config([{"id": "closed", "url": f"http://127.0.0.1:{port}/feed"}],
-                         fetch=fast_fetch())
+    project.write_config(
+        [{"id": "closed", "url": f"http://127.0.0.1:{port}/feed"}], fetch=fast_fetch()
+    )
     assert project.run("pull").exit_code == 1
     assert last_fetch(project, "closed")["error_class"] == "connect"
 

@@ -7,7 +7,7 @@ import shutil
 
 from tests.conftest import CORPUS, FIXTURES, REAL, fast_fetch
 
-PLUGIN = '''
+PLUGIN = """
 from horizon import hookimpl
 from horizon.models import Entry, Fetched, ParsedFeed
 from horizon.sources import SourceType
@@ -27,7 +27,7 @@ class Static(SourceType):
 @hookimpl
 def register_sources(register):
     register(Static())
-'''
+"""
 
 
 def test_file_source_reads_a_folder_and_survives_a_bad_file(project):
@@ -56,8 +56,10 @@ def test_json_feed_via_rss_and_jsonfeed_types(project, server):
     body = (FIXTURES / "jsonfeed-1.1.json").read_bytes()
     a = server.route("/a.json", body=body, content_type="application/feed+json")
     b = server.route("/b.json", body=body, content_type="application/json")
-    project.write_config([{"id": "sniffed", "url": a}, {"id": "typed", "type": "jsonfeed",
-                                                        "url": b}], fetch=fast_fetch())
+    project.write_config(
+        [{"id": "sniffed", "url": a}, {"id": "typed", "type": "jsonfeed", "url": b}],
+        fetch=fast_fetch(),
+    )
     assert project.run("pull").exit_code == 0
     items = project.json("items", "list", "--source", "typed")
     by_title = {i["title"]: i for i in items}
@@ -103,7 +105,9 @@ def test_plugins_dir_env_and_broken_plugin(project, tmp_path, monkeypatch):
     assert "boom at import" in broken["error"]
     result = project.run("pull")
     assert result.exit_code == 2  # the type it would have provided is unknown: a config error
-    assert "plugin broken" in result.stderr and "'static' is not a known source type" in result.stderr
+    assert (
+        "plugin broken" in result.stderr and "'static' is not a known source type" in result.stderr
+    )
 
 
 def test_entry_point_plugins_and_the_allow_list(project, tmp_path, monkeypatch):
@@ -125,12 +129,15 @@ def test_entry_point_plugins_and_the_allow_list(project, tmp_path, monkeypatch):
 
 def test_source_plugin_crash_is_recorded_not_fatal(project, server):
     (project.root / "plugins").mkdir()
-    (project.root / "plugins" / "crashy.py").write_text(PLUGIN.replace(
-        "return Fetched(documents=[])", "raise ZeroDivisionError('bad plugin')").replace(
-        '"static"', '"crashy"'))
+    (project.root / "plugins" / "crashy.py").write_text(
+        PLUGIN.replace(
+            "return Fetched(documents=[])", "raise ZeroDivisionError('bad plugin')"
+        ).replace('"static"', '"crashy"')
+    )
     good = server.file("/g.xml", REAL / "nixos-news.xml")
-    project.write_config([{"id": "c", "type": "crashy"}, {"id": "g", "url": good}],
-                         fetch=fast_fetch())
+    project.write_config(
+        [{"id": "c", "type": "crashy"}, {"id": "g", "url": good}], fetch=fast_fetch()
+    )
     out = project.json("pull")
     by_id = {s["source"]: s for s in out["sources"]}
     assert by_id["c"]["error_class"] == "plugin" and "ZeroDivisionError" in by_id["c"]["error"]

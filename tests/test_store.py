@@ -9,8 +9,10 @@ from tests.conftest import fast_fetch
 
 
 def rss(*items: str, extra: str = "") -> str:
-    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
-            f"<link>https://pub.example/</link>{extra}{''.join(items)}</channel></rss>")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        f"<link>https://pub.example/</link>{extra}{''.join(items)}</channel></rss>"
+    )
 
 
 def item(title="A", guid=None, link=None, date="Mon, 02 Nov 2026 10:00:00 GMT", desc="text"):
@@ -52,8 +54,10 @@ def test_pull_twice_adds_nothing(project):
 
 
 def test_identity_falls_back_from_guid_to_link_to_hash(project):
-    setup(project, rss(item("A", guid="g1"), item("B", link="https://pub.example/b?utm_source=x"),
-                       item("C")))
+    setup(
+        project,
+        rss(item("A", guid="g1"), item("B", link="https://pub.example/b?utm_source=x"), item("C")),
+    )
     pull(project)
     keys = [r["key"] for r in rows(project)]
     assert keys[0] == "guid:g1"
@@ -62,19 +66,31 @@ def test_identity_falls_back_from_guid_to_link_to_hash(project):
 
 
 def test_tracking_parameters_are_stripped_from_links(project):
-    setup(project, rss(item("A", guid="1",
-                            link="https://pub.example/a?id=7&utm_medium=rss&fbclid=zz&gclid=q")))
+    setup(
+        project,
+        rss(
+            item("A", guid="1", link="https://pub.example/a?id=7&utm_medium=rss&fbclid=zz&gclid=q")
+        ),
+    )
     pull(project)
     assert rows(project)[0]["url"] == "https://pub.example/a?id=7"
 
 
 def test_repeated_guids_fall_back_to_links(project):
-    setup(project, rss(item("A", guid="same", link="https://pub.example/a"),
-                       item("B", guid="same", link="https://pub.example/b"),
-                       item("C", guid="same", link="https://pub.example/c")))
+    setup(
+        project,
+        rss(
+            item("A", guid="same", link="https://pub.example/a"),
+            item("B", guid="same", link="https://pub.example/b"),
+            item("C", guid="same", link="https://pub.example/c"),
+        ),
+    )
     assert pull(project)["new"] == 3
     assert {r["key"] for r in rows(project)} == {
-        "link:https://pub.example/a", "link:https://pub.example/b", "link:https://pub.example/c"}
+        "link:https://pub.example/a",
+        "link:https://pub.example/b",
+        "link:https://pub.example/c",
+    }
     assert next(project.db().query("SELECT guid_unreliable FROM sources"))["guid_unreliable"] == 1
     assert pull(project)["new"] == 0  # stable across pulls
 
@@ -100,8 +116,9 @@ def test_changed_item_is_updated_in_place_with_history(project):
 
 def test_updates_are_bounded(project):
     feed = setup(project, rss(item("v0", guid="1")))
-    project.write_config([{"id": "f", "type": "file", "path": "feed.xml"}],
-                         fetch=fast_fetch(max_versions=2))
+    project.write_config(
+        [{"id": "f", "type": "file", "path": "feed.xml"}], fetch=fast_fetch(max_versions=2)
+    )
     pull(project)
     for n in range(1, 6):
         feed.write_text(rss(item(f"v{n}", guid="1")), encoding="utf-8")
@@ -113,10 +130,15 @@ def test_updates_are_bounded(project):
 
 def test_missing_absurd_and_future_dates_fall_back_to_first_seen(project):
     future = (utcnow() + timedelta(days=400)).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    setup(project, rss(item("nodate", guid="1", date=None),
-                       item("ancient", guid="2", date="Mon, 01 Jan 1900 00:00:00 GMT"),
-                       item("future", guid="3", date=future),
-                       item("fine", guid="4")))
+    setup(
+        project,
+        rss(
+            item("nodate", guid="1", date=None),
+            item("ancient", guid="2", date="Mon, 01 Jan 1900 00:00:00 GMT"),
+            item("future", guid="3", date=future),
+            item("fine", guid="4"),
+        ),
+    )
     pull(project)
     by_title = {r["title"]: r for r in rows(project)}
     for title in ("nodate", "ancient", "future"):
@@ -136,8 +158,16 @@ def test_dates_are_stored_in_utc(project):
 
 
 def test_plain_text_and_summary_from_html(project):
-    setup(project, rss(item("A", guid="1", desc="&lt;p&gt;Hello &lt;b&gt;board&lt;/b&gt;&lt;/p&gt;"
-                                               "&lt;p&gt;second&lt;/p&gt;")))
+    setup(
+        project,
+        rss(
+            item(
+                "A",
+                guid="1",
+                desc="&lt;p&gt;Hello &lt;b&gt;board&lt;/b&gt;&lt;/p&gt;&lt;p&gt;second&lt;/p&gt;",
+            )
+        ),
+    )
     pull(project)
     row = rows(project)[0]
     assert row["text"] == "Hello board second"
@@ -148,8 +178,9 @@ def test_plain_text_and_summary_from_html(project):
 def test_retention_prunes_and_tombstones_keep_items_away(project):
     old = "Mon, 02 Jan 2017 10:00:00 GMT"
     setup(project, rss(item("old", guid="1", date=old), item("new", guid="2")))
-    project.write_config([{"id": "f", "type": "file", "path": "feed.xml"}],
-                         fetch=fast_fetch(), retention="1000d")
+    project.write_config(
+        [{"id": "f", "type": "file", "path": "feed.xml"}], fetch=fast_fetch(), retention="1000d"
+    )
     summary = project.json("pull", "--force")
     assert summary["pruned"] == 1
     assert [r["title"] for r in rows(project)] == ["new"]

@@ -36,8 +36,10 @@ class HorizonGroup(TyperGroup):
             if os.environ.get("HORIZON_DEBUG"):
                 raise
             log = _write_crash_log(exc)
-            error(f"unexpected {type(exc).__name__}: {exc}. This is a bug in horizon; the "
-                  f"details are in {log} (set HORIZON_DEBUG=1 to see them here).")
+            error(
+                f"unexpected {type(exc).__name__}: {exc}. This is a bug in horizon; the "
+                f"details are in {log} (set HORIZON_DEBUG=1 to see them here)."
+            )
             raise typer.Exit(1) from None
         finally:
             obj = ctx.obj
@@ -79,14 +81,31 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Annotated[Path | None, typer.Option(
-        "--db", envvar="HORIZON_DB", help="The SQLite store (default: `database:` in the "
-        "config, else a file in the user data folder).", dir_okay=False)] = None,
-    config: Annotated[Path | None, typer.Option(
-        "--config", envvar="HORIZON_CONFIG", help="The sources file (default: ./feeds.yaml).",
-        dir_okay=False)] = None,
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar="HORIZON_DB",
+            help="The SQLite store (default: `database:` in the "
+            "config, else a file in the user data folder).",
+            dir_okay=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="HORIZON_CONFIG",
+            help="The sources file (default: ./feeds.yaml).",
+            dir_okay=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Horizon scanning for the VGT board."""
     ctx.obj = Workspace(config_path=config, db_path=db)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -31,16 +31,16 @@ class FetchSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    concurrency: int = Field(16, ge=1, le=256)
-    per_host: int = Field(2, ge=1, le=32)
+    concurrency: int = Field(default=16, ge=1, le=256)
+    per_host: int = Field(default=2, ge=1, le=32)
     connect_timeout: Duration = 10.0
     read_timeout: Duration = 30.0
     budget: Duration = 90.0
     max_bytes: Size = 10 * 1024 * 1024
-    max_redirects: int = Field(5, ge=0, le=20)
+    max_redirects: int = Field(default=5, ge=0, le=20)
     backoff_cap: Duration = 24 * 3600.0
-    moved_after: int = Field(3, ge=1, le=100)
-    max_versions: int = Field(5, ge=0, le=1000)
+    moved_after: int = Field(default=3, ge=1, le=100)
+    max_versions: int = Field(default=5, ge=0, le=1000)
     user_agent: str | None = None
 
 
@@ -77,8 +77,17 @@ class SourceConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
-_TOP_LEVEL = {"database", "contact", "fetch", "retention", "defaults", "sources", "taxonomy",
-              "digest", "tagging"}
+_TOP_LEVEL = {
+    "database",
+    "contact",
+    "fetch",
+    "retention",
+    "defaults",
+    "sources",
+    "taxonomy",
+    "digest",
+    "tagging",
+}
 
 
 @dataclass
@@ -87,7 +96,7 @@ class Config:
 
     path: Path | None
     sources: list[SourceConfig] = field(default_factory=list)
-    fetch: FetchSettings = field(default_factory=FetchSettings)
+    fetch: FetchSettings = field(default_factory=lambda: FetchSettings())
     database: str | None = None
     contact: str | None = None
     retention: float | None = None
@@ -106,7 +115,9 @@ class Config:
             if source.id == source_id:
                 return source
         known = [s.id for s in self.sources]
-        raise ConfigError(f"{self.name}: no source with id {source_id!r}{_suggest(source_id, known)}")
+        raise ConfigError(
+            f"{self.name}: no source with id {source_id!r}{_suggest(source_id, known)}"
+        )
 
     def database_path(self) -> Path | None:
         if not self.database:
@@ -115,7 +126,7 @@ class Config:
         return path if path.is_absolute() else self.base_dir / path
 
 
-def _suggest(word: str, choices: list[str] | set[str]) -> str:
+def _suggest(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -201,8 +212,10 @@ def load_config(
     errors: list[str] = []
     for key in data:
         if key not in _TOP_LEVEL:
-            errors.append(f"{name}{_line(data, key)}: unknown top-level key {key!r}"
-                          f"{_suggest(str(key), _TOP_LEVEL)}")
+            errors.append(
+                f"{name}{_line(data, key)}: unknown top-level key {key!r}"
+                f"{_suggest(str(key), _TOP_LEVEL)}"
+            )
     config = Config(path=path, raw=dict(data))
     config.database = _optional_str(data, "database", name, errors)
     config.contact = _optional_str(data, "contact", name, errors)
@@ -213,12 +226,16 @@ def load_config(
             errors.append(f"{name}{_line(data, 'retention')}: 'retention': {exc}")
     fetch = data.get("fetch") or {}
     try:
-        config.fetch = FetchSettings.model_validate(dict(fetch) if isinstance(fetch, Mapping) else fetch)
+        config.fetch = FetchSettings.model_validate(
+            dict(fetch) if isinstance(fetch, Mapping) else fetch
+        )
     except ValidationError as exc:
         errors.extend(describe_errors(exc, f"{name}, fetch", fetch))
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, Mapping):
-        errors.append(f"{name}{_line(data, 'defaults')}: 'defaults' must be a mapping of source keys")
+        errors.append(
+            f"{name}{_line(data, 'defaults')}: 'defaults' must be a mapping of source keys"
+        )
         defaults = {}
     sources = data.get("sources")
     if sources is None:
@@ -241,8 +258,10 @@ def load_config(
             errors.extend(describe_errors(exc, label, raw))
             continue
         if source.id in seen:
-            errors.append(f"{label}{_line(raw, 'id')}: duplicate id {source.id!r} "
-                          f"(also source #{seen[source.id] + 1})")
+            errors.append(
+                f"{label}{_line(raw, 'id')}: duplicate id {source.id!r} "
+                f"(also source #{seen[source.id] + 1})"
+            )
             continue
         seen[source.id] = index
         errors.extend(_check_source(source, raw, label, source_types))
@@ -271,22 +290,28 @@ def _check_source(
     errors: list[str] = []
     for theme in source.themes:
         if theme not in THEME_IDS:
-            errors.append(f"{label}{_line(raw, 'themes')}: 'themes': unknown theme {theme!r}"
-                          f"{_suggest(theme, THEME_IDS)}; use {', '.join(THEME_IDS)}")
+            errors.append(
+                f"{label}{_line(raw, 'themes')}: 'themes': unknown theme {theme!r}"
+                f"{_suggest(theme, THEME_IDS)}; use {', '.join(THEME_IDS)}"
+            )
     if source.interval < 60:
         errors.append(f"{label}{_line(raw, 'interval')}: 'interval' must be at least 1m")
     if source.url is not None:
         parts = urlsplit(source.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            errors.append(f"{label}{_line(raw, 'url')}: 'url' must be an http:// or https:// URL "
-                          f"(got {source.url!r})")
+            errors.append(
+                f"{label}{_line(raw, 'url')}: 'url' must be an http:// or https:// URL "
+                f"(got {source.url!r})"
+            )
     if source_types is None:
         return errors
     stype = source_types.get(source.type)
     if stype is None:
-        errors.append(f"{label}{_line(raw, 'type')}: 'type' {source.type!r} is not a known source "
-                      f"type{_suggest(source.type, set(source_types))}; known: "
-                      f"{', '.join(sorted(source_types))}")
+        errors.append(
+            f"{label}{_line(raw, 'type')}: 'type' {source.type!r} is not a known source "
+            f"type{_suggest(source.type, set(source_types))}; known: "
+            f"{', '.join(sorted(source_types))}"
+        )
         return errors
     if stype.needs == "url" and not source.url:
         errors.append(f"{label}{_line(raw)}: 'url' is missing (type {source.type!r} needs one)")
@@ -296,8 +321,10 @@ def _check_source(
     model = stype.options_model
     if model is None:
         for key in extra:
-            errors.append(f"{label}{_line(raw, key)}: unknown key {key!r}"
-                          f"{_suggest(key, set(SourceConfig.model_fields))}")
+            errors.append(
+                f"{label}{_line(raw, key)}: unknown key {key!r}"
+                f"{_suggest(key, set(SourceConfig.model_fields))}"
+            )
     else:
         try:
             model.model_validate(extra)

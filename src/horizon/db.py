@@ -30,7 +30,10 @@ def open_db(path: Path | str, *, migrate: bool = True, readonly: bool = False) -
         if not path.exists():
             raise StoreError(f"{path}: no store here yet (run `horizon pull` first)")
         conn = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            f"file:{path}?mode=ro",
+            uri=True,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False,
         )
     else:
         try:

@@ -19,8 +19,10 @@ from horizon.models import Document, Entry, ParsedFeed
 from horizon.textutil import html_to_text, terminal_safe
 
 _XML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<", re.DOTALL)
-_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
-                         re.IGNORECASE | re.DOTALL)
+_HTML_START = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
+    re.IGNORECASE | re.DOTALL,
+)
 _FEED_ROOT = re.compile(rb"<(?:[\w-]+:)?(?:rss|feed|RDF|channel)[\s>/]", re.IGNORECASE)
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
@@ -69,7 +71,9 @@ def parse_document(doc: Document, *, allow_fast: bool = True) -> ParsedFeed:
     """Entries in one document, or FetchError('not-a-feed' | 'parse')."""
     kind = sniff(doc.body, doc.content_type)
     if kind == "empty":
-        raise FetchError("not-a-feed", f"empty response ({describe_start(doc.body, doc.content_type)})")
+        raise FetchError(
+            "not-a-feed", f"empty response ({describe_start(doc.body, doc.content_type)})"
+        )
     if kind == "gzip":
         raise FetchError(
             "not-a-feed",
@@ -79,7 +83,9 @@ def parse_document(doc: Document, *, allow_fast: bool = True) -> ParsedFeed:
     if kind == "json":
         return parse_json_feed(doc.body, doc.url)
     if kind == "html":
-        raise FetchError("not-a-feed", f"an HTML page, not a feed ({describe_start(doc.body, doc.content_type)})")
+        raise FetchError(
+            "not-a-feed", f"an HTML page, not a feed ({describe_start(doc.body, doc.content_type)})"
+        )
     if allow_fast and kind == "xml":
         from horizon import fastfeed
 
@@ -89,13 +95,16 @@ def parse_document(doc: Document, *, allow_fast: bool = True) -> ParsedFeed:
     return parse_with_feedparser(doc.body, doc.url, doc.headers)
 
 
-def parse_with_feedparser(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
+def parse_with_feedparser(
+    body: bytes, url: str, headers: dict[str, str] | None = None
+) -> ParsedFeed:
     """The reference parser: feedparser on bytes we fetched (it never fetches anything itself)."""
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-location", url)
     # A BytesIO, never bytes: feedparser treats a bytes argument as a file name to open.
     result = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
     version = result.get("version") or ""
+    ctype = response_headers.get("content-type", "")
     entries = [_entry_from_feedparser(e) for e in result.get("entries", [])]
     feed = result.get("feed", {})
     warnings: list[str] = []
@@ -106,10 +115,16 @@ def parse_with_feedparser(body: bytes, url: str, headers: dict[str, str] | None 
         if not entries:
             if version or _FEED_ROOT.search(body[:4096]):
                 raise FetchError("parse", f"malformed feed that yields no entries: {message}")
-            raise FetchError("not-a-feed", f"not a feed: {message} ({describe_start(body, response_headers.get('content-type', ''))})")
+            raise FetchError(
+                "not-a-feed",
+                f"not a feed: {message} ({describe_start(body, ctype)})",
+            )
         warnings.append(f"{type(exc).__name__ if exc is not None else 'bozo'}: {message}")
     elif not version and not entries:
-        raise FetchError("not-a-feed", f"no RSS, Atom or RDF found ({describe_start(body, response_headers.get('content-type', ''))})")
+        raise FetchError(
+            "not-a-feed",
+            f"no RSS, Atom or RDF found ({describe_start(body, ctype)})",
+        )
     return ParsedFeed(
         entries=entries,
         title=html_to_text(feed.get("title")) or None,
@@ -135,9 +150,12 @@ def _entry_from_feedparser(e: Any) -> Entry:
     # dict.get, not e.get: FeedParserDict maps a missing updated_parsed to published_parsed
     # (with a DeprecationWarning); we want what the feed actually said.
     raw = dict.get
-    published_struct = (raw(e, "published_parsed") or raw(e, "updated_parsed")
-                        or raw(e, "created_parsed"))
-    language = (detail.get("language") if detail else None) or (e.get("summary_detail") or {}).get("language")
+    published_struct = (
+        raw(e, "published_parsed") or raw(e, "updated_parsed") or raw(e, "created_parsed")
+    )
+    language = (detail.get("language") if detail else None) or (e.get("summary_detail") or {}).get(
+        "language"
+    )
     return Entry(
         title=" ".join(title.split()),
         link=e.get("link") or None,
@@ -185,14 +203,17 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(
         "https://jsonfeed.org/version/"
     ):
-        raise FetchError("not-a-feed", f"JSON but not a JSON Feed ({describe_start(body, 'application/json')})")
+        raise FetchError(
+            "not-a-feed", f"JSON but not a JSON Feed ({describe_start(body, 'application/json')})"
+        )
     items = data.get("items")
     if not isinstance(items, list):
         raise FetchError("parse", "JSON Feed has no 'items' list")
     feed_lang = _lang(data.get("language"))
     base = data.get("home_page_url") or url
-    feed_authors = data.get("authors") or ([data["author"]] if isinstance(data.get("author"), dict)
-                                           else [])
+    feed_authors = data.get("authors") or (
+        [data["author"]] if isinstance(data.get("author"), dict) else []
+    )
     entries: list[Entry] = []
     warnings: list[str] = []
     for index, item in enumerate(items):
@@ -201,13 +222,20 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
             continue
         html_content = item.get("content_html") or ""
         text_content = item.get("content_text") or ""
-        content = sanitize_html(html_content, base) if isinstance(html_content, str) and html_content else ""
+        content = (
+            sanitize_html(html_content, base)
+            if isinstance(html_content, str) and html_content
+            else ""
+        )
         if not content and isinstance(text_content, str):
             content = _text_as_html(text_content)
         summary = item.get("summary") or ""
-        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict)
-                                          else feed_authors)
-        author = next((a.get("name") for a in authors if isinstance(a, dict) and a.get("name")), None)
+        authors = item.get("authors") or (
+            [item["author"]] if isinstance(item.get("author"), dict) else feed_authors
+        )
+        author = next(
+            (a.get("name") for a in authors if isinstance(a, dict) and a.get("name")), None
+        )
         published_raw = item.get("date_published") or item.get("date_modified")
         entries.append(
             Entry(
@@ -254,7 +282,7 @@ def _iso_date(value: object) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        struct = feedparser.datetimes._parse_date(value)  # type: ignore[attr-defined]
+        struct = feedparser.datetimes._parse_date(value)
         return _from_struct(struct)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)

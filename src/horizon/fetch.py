@@ -32,10 +32,20 @@ PERMANENT = (301, 308)
 REDIRECTS = (301, 302, 303, 307, 308)
 _CHUNK = 64 * 1024
 _HTTP_REASONS = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-    405: "Method Not Allowed", 406: "Not Acceptable", 408: "Request Timeout", 410: "Gone",
-    429: "Too Many Requests", 451: "Unavailable For Legal Reasons", 500: "Internal Server Error",
-    502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    408: "Request Timeout",
+    410: "Gone",
+    429: "Too Many Requests",
+    451: "Unavailable For Legal Reasons",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 
@@ -187,8 +197,10 @@ class Http:
             timeout=timeout,
             follow_redirects=False,
             trust_env=True,
-            limits=httpx.Limits(max_connections=settings.concurrency * 2,
-                                max_keepalive_connections=settings.concurrency),
+            limits=httpx.Limits(
+                max_connections=settings.concurrency * 2,
+                max_keepalive_connections=settings.concurrency,
+            ),
             headers={
                 "User-Agent": user_agent(settings, contact),
                 "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
@@ -245,17 +257,24 @@ class Http:
         parts = urlsplit(target)
         shown = terminal_safe(target)[:200]
         if parts.scheme not in ("http", "https"):
-            raise FetchError("blocked", f"redirect from {source} to {shown!r} refused: "
-                             "only http and https are followed")
+            raise FetchError(
+                "blocked",
+                f"redirect from {source} to {shown!r} refused: only http and https are followed",
+            )
         if target in visited:
             raise FetchError("redirect", f"redirect loop: {source} -> {shown} was already visited")
         if hops > self.settings.max_redirects:
-            raise FetchError("redirect", f"more than {self.settings.max_redirects} redirects "
-                             f"(last: {source} -> {shown})")
+            raise FetchError(
+                "redirect",
+                f"more than {self.settings.max_redirects} redirects (last: {source} -> {shown})",
+            )
         if not origin_private and await host_is_private(parts.hostname or ""):
-            raise FetchError("blocked", f"redirect from a public address to the private or "
-                             f"loopback address {parts.hostname!r} refused "
-                             "(set allow_private: true for intranet feeds)")
+            raise FetchError(
+                "blocked",
+                f"redirect from a public address to the private or "
+                f"loopback address {parts.hostname!r} refused "
+                "(set allow_private: true for intranet feeds)",
+            )
 
     async def _get_once(
         self, url: str, headers: dict[str, str], limit: int
@@ -285,8 +304,11 @@ async def _read_body(response: httpx.Response, limit: int, *, strict: bool) -> b
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     declared = response.headers.get("content-length", "")
     if strict and encoding in ("", "identity") and declared.isdigit() and int(declared) > limit:
-        raise FetchError("too-large", f"body of {human_size(int(declared))} is over the "
-                         f"{human_size(limit)} limit (Content-Length)")
+        raise FetchError(
+            "too-large",
+            f"body of {human_size(int(declared))} is over the "
+            f"{human_size(limit)} limit (Content-Length)",
+        )
     decoder = _Decoder(encoding, limit)
     chunks: list[bytes] = []
     total = 0
@@ -297,8 +319,9 @@ async def _read_body(response: httpx.Response, limit: int, *, strict: bool) -> b
                 if not strict:
                     chunks.append(piece[: max(0, limit - (total - len(piece)))])
                     return b"".join(chunks)
-                raise FetchError("too-large", f"body is over the {human_size(limit)} limit "
-                                 "after decompression")
+                raise FetchError(
+                    "too-large", f"body is over the {human_size(limit)} limit after decompression"
+                )
             chunks.append(piece)
     return b"".join(chunks)
 
@@ -323,7 +346,7 @@ def _raise_for_status(response: Response) -> None:
 
 def classify(exc: BaseException, url: str) -> FetchError:
     """Map an httpx exception to one of our error classes with a readable message."""
-    chain = []
+    chain: list[BaseException] = []
     cur: BaseException | None = exc
     while cur is not None and len(chain) < 8:
         chain.append(cur)
@@ -339,9 +362,7 @@ def classify(exc: BaseException, url: str) -> FetchError:
         text,
     ):
         return FetchError("dns", f"cannot resolve the host of {url}: {text}")
-    if any(isinstance(e, ssl.SSLError) for e in chain) or re.search(
-        r"SSL|TLS|CERTIFICATE", text
-    ):
+    if any(isinstance(e, ssl.SSLError) for e in chain) or re.search(r"SSL|TLS|CERTIFICATE", text):
         return FetchError("tls", f"TLS error with {url}: {text}")
     if isinstance(exc, httpx.UnsupportedProtocol):
         return FetchError("blocked", f"unsupported URL scheme: {url}")

@@ -82,7 +82,7 @@ def m0001(db: Database) -> None:
             source_id TEXT NOT NULL REFERENCES sources(id),
             started_at TEXT NOT NULL,
             duration_ms INTEGER,
-            status TEXT NOT NULL,           -- ok, parse-warning, not-modified, unchanged, skipped, error
+            status TEXT NOT NULL,  -- ok, parse-warning, not-modified, unchanged, skipped, error
             error_class TEXT,
             error TEXT,
             http_status INTEGER,
@@ -165,5 +165,5 @@ def m0001(db: Database) -> None:
                 VALUES ('delete', old.id, old.title, old.text);
             INSERT INTO items_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
         END;
-        """
+        """,
     )

@@ -65,9 +65,7 @@ def _summary(text: str) -> str:
     return cut + "…"
 
 
-def normalise(
-    feed: ParsedFeed, *, now: datetime, source_language: str | None = None
-) -> Normalised:
+def normalise(feed: ParsedFeed, *, now: datetime, source_language: str | None = None) -> Normalised:
     """Rows for every entry; entries repeated verbatim in one feed are stored once."""
     out = Normalised()
     guids = Counter(e.guid for e in feed.entries if e.guid)
@@ -112,16 +110,23 @@ def normalise(
             "published_raw": (entry.published_raw or None) and entry.published_raw[:100],
             "updated": iso(trusted_date(entry.updated, now)),
             "language": entry.language or feed.language or source_language,
-            "categories": json.dumps(entry.categories[:50], ensure_ascii=False) if entry.categories else None,
-            "extra": json.dumps(entry.extra, ensure_ascii=False, default=str) if entry.extra else None,
+            "categories": json.dumps(entry.categories[:50], ensure_ascii=False)
+            if entry.categories
+            else None,
+            "extra": json.dumps(entry.extra, ensure_ascii=False, default=str)
+            if entry.extra
+            else None,
         }
         out.rows.append(ItemRow(key=key, values=row, content_hash=content_hash))
     if out.guid_unreliable:
-        out.warnings.append("the feed repeats GUIDs for different items; those items are "
-                            "identified by their link instead")
+        out.warnings.append(
+            "the feed repeats GUIDs for different items; those items are "
+            "identified by their link instead"
+        )
     if truncated:
-        out.warnings.append(f"{truncated} item(s) had text over {TEXT_LIMIT:,} characters; "
-                            "stored truncated")
+        out.warnings.append(
+            f"{truncated} item(s) had text over {TEXT_LIMIT:,} characters; stored truncated"
+        )
     return out
 
 

@@ -44,16 +44,19 @@ def read_opml(path: Path) -> OpmlImport:
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True,
-                             load_dtd=False, huge_tree=False)
+    parser = etree.XMLParser(
+        recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise ConfigError(f"{path.name}: not valid OPML: {exc}") from None
     if root is None or etree.QName(root).localname.lower() != "opml":
         raise ConfigError(f"{path.name}: not an OPML file (no <opml> root element)")
-    body = next((c for c in root if isinstance(c.tag, str)
-                 and etree.QName(c).localname.lower() == "body"), None)
+    body = next(
+        (c for c in root if isinstance(c.tag, str) and etree.QName(c).localname.lower() == "body"),
+        None,
+    )
     if body is None:
         raise ConfigError(f"{path.name}: OPML has no <body>")
     result = OpmlImport()
@@ -71,16 +74,24 @@ def _walk(node: Any, folders: list[str], result: OpmlImport, name: str) -> None:
         if xml_url:
             parts = urlsplit(xml_url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
-                result.skipped.append(f"{name}, line {child.sourceline}: {terminal_safe(xml_url)!r} "
-                                      "is not an http(s) URL")
+                result.skipped.append(
+                    f"{name}, line {child.sourceline}: {terminal_safe(xml_url)!r} "
+                    "is not an http(s) URL"
+                )
             else:
-                result.feeds.append(OpmlFeed(title=title or parts.netloc, url=xml_url,
-                                             category=" / ".join(folders) or None,
-                                             html_url=_attr(child, "htmlUrl"),
-                                             line=child.sourceline))
+                result.feeds.append(
+                    OpmlFeed(
+                        title=title or parts.netloc,
+                        url=xml_url,
+                        category=" / ".join(folders) or None,
+                        html_url=_attr(child, "htmlUrl"),
+                        line=child.sourceline,
+                    )
+                )
         elif _attr(child, "type") in ("link", "include") and _attr(child, "url"):
-            result.skipped.append(f"{name}, line {child.sourceline}: {title!r} is a link to "
-                                  f"another page, not a feed")
+            result.skipped.append(
+                f"{name}, line {child.sourceline}: {title!r} is a link to another page, not a feed"
+            )
         if len(child):
             _walk(child, [*folders, title] if not xml_url and title else folders, result, name)
 
@@ -100,8 +111,9 @@ def plan_import(feeds: list[OpmlFeed], existing: list[SourceConfig]) -> ImportRe
     for feed in feeds:
         url = normalise_link(feed.url)
         if url in known_urls:
-            report.duplicates.append(f"{feed.title!r} <{feed.url}> is already source "
-                                     f"{known_urls[url]!r}")
+            report.duplicates.append(
+                f"{feed.title!r} <{feed.url}> is already source {known_urls[url]!r}"
+            )
             continue
         base = slugify(feed.title, fallback=slugify(urlsplit(feed.url).netloc))
         source_id, n = base, 2
@@ -109,8 +121,12 @@ def plan_import(feeds: list[OpmlFeed], existing: list[SourceConfig]) -> ImportRe
             source_id, n = f"{base}-{n}", n + 1
         ids.add(source_id)
         known_urls[url] = source_id
-        entry: dict[str, Any] = {"id": source_id, "name": feed.title, "type": "rss",
-                                 "url": feed.url}
+        entry: dict[str, Any] = {
+            "id": source_id,
+            "name": feed.title,
+            "type": "rss",
+            "url": feed.url,
+        }
         if feed.category:
             entry["category"] = feed.category
         report.added.append(entry)
@@ -159,8 +175,12 @@ def write_opml(sources: list[SourceConfig], title: str = "horizon sources") -> b
             path = (*path, part)
             if path not in folders:
                 folders[path] = etree.SubElement(parent, "outline", text=part, title=part)
-        attrs = {"text": source.display_name, "title": source.display_name,
-                 "type": "rss", "xmlUrl": source.url}
+        attrs = {
+            "text": source.display_name,
+            "title": source.display_name,
+            "type": "rss",
+            "xmlUrl": source.url,
+        }
         if source.category:
             attrs["category"] = source.category
         etree.SubElement(folders[path], "outline", attrs)

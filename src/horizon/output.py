@@ -19,8 +19,9 @@ def console(stderr: bool = False) -> Console:
     """A console that never interprets feed text as markup or highlights it."""
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else 200
-    return Console(file=stream, highlight=False, markup=False, emoji=False, width=width,
-                   soft_wrap=False)
+    return Console(
+        file=stream, highlight=False, markup=False, emoji=False, width=width, soft_wrap=False
+    )
 
 
 def safe(value: Any) -> str:
@@ -65,24 +66,40 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
-                headers: Sequence[str] | None = None, *, title: str | None = None,
-                max_width: dict[str, int] | None = None) -> None:
+def print_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    headers: Sequence[str] | None = None,
+    *,
+    title: str | None = None,
+    max_width: dict[str, int] | None = None,
+) -> None:
     """A rich table; every cell is a Text object, so nothing in the data is markup."""
     out = console()
     table = Table(title=title, show_lines=False, header_style="bold", expand=False)
     for index, column in enumerate(columns):
         width = (max_width or {}).get(column)
-        table.add_column(headers[index] if headers else column, max_width=width,
-                         overflow="ellipsis", no_wrap=width is not None)
+        table.add_column(
+            headers[index] if headers else column,
+            max_width=width,
+            overflow="ellipsis",
+            no_wrap=width is not None,
+        )
     for row in rows:
         table.add_row(*(Text(safe(row.get(c))) for c in columns))
     out.print(table)
 
 
-def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, fmt: str,
-           headers: Sequence[str] | None = None, json_rows: Sequence[Any] | None = None,
-           max_width: dict[str, int] | None = None, empty: str = "Nothing to show.") -> None:
+def render(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    fmt: str,
+    headers: Sequence[str] | None = None,
+    json_rows: Sequence[Any] | None = None,
+    max_width: dict[str, int] | None = None,
+    empty: str = "Nothing to show.",
+) -> None:
     """One call for every listing: fmt is 'table', 'json' or 'csv'."""
     if fmt == "json":
         print_json(list(json_rows if json_rows is not None else rows))

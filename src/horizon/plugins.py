@@ -97,7 +97,9 @@ def load_plugins(config_dir: Path | None = None) -> Plugins:
     for module_name in DEFAULT_PLUGINS:
         module = importlib.import_module(module_name)
         pm.register(module, name=module_name.rsplit(".", 1)[-1])
-        plugins.info.append(PluginInfo(module_name.rsplit(".", 1)[-1], "builtin", _hooks(pm, module)))
+        plugins.info.append(
+            PluginInfo(module_name.rsplit(".", 1)[-1], "builtin", _hooks(pm, module))
+        )
     allowed = _allowed()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if allowed is not None and ep.name not in allowed:
@@ -115,8 +117,11 @@ def load_plugins(config_dir: Path | None = None) -> Plugins:
             if path.name.startswith("_"):
                 continue
             if pm.get_plugin(path.stem) is not None:
-                plugins.info.append(PluginInfo(path.stem, str(path), error="a plugin with this "
-                                               "name is already loaded"))
+                plugins.info.append(
+                    PluginInfo(
+                        path.stem, str(path), error="a plugin with this name is already loaded"
+                    )
+                )
                 continue
             try:
                 module = _load_file(path)
@@ -126,7 +131,9 @@ def load_plugins(config_dir: Path | None = None) -> Plugins:
                 plugins.info.append(PluginInfo(path.stem, str(path), error=_err(exc)))
     for info in plugins.info:
         if info.error:
-            plugins.warnings.append(f"plugin {info.name} ({info.origin}) failed to load: {info.error}")
+            plugins.warnings.append(
+                f"plugin {info.name} ({info.origin}) failed to load: {info.error}"
+            )
     return plugins
 
 

@@ -61,9 +61,14 @@ class RunSummary:
         }
 
     def as_json(self) -> dict[str, Any]:
-        return {"run": self.run_id, "started_at": iso(self.started_at),
-                "finished_at": iso(self.finished_at), **self.totals(), "pruned": self.pruned,
-                "sources": [o.as_json() for o in self.outcomes]}
+        return {
+            "run": self.run_id,
+            "started_at": iso(self.started_at),
+            "finished_at": iso(self.finished_at),
+            **self.totals(),
+            "pruned": self.pruned,
+            "sources": [o.as_json() for o in self.outcomes],
+        }
 
 
 def store_path(db: Database) -> Path | None:
@@ -100,16 +105,33 @@ def pull_sources(
     except filelock.Timeout:
         raise LockedError(f"another horizon pull is running (lock: {lock.lock_file})") from None
     try:
-        return _pull(db, config, source_types, only=only, force=force, progress=progress,
-                     on_start=on_start, on_items=on_items, protected_sql=protected_sql)
+        return _pull(
+            db,
+            config,
+            source_types,
+            only=only,
+            force=force,
+            progress=progress,
+            on_start=on_start,
+            on_items=on_items,
+            protected_sql=protected_sql,
+        )
     finally:
         lock.release()
 
 
-def _pull(db: Database, config: Config, source_types: Mapping[str, SourceType], *,
-          only: list[str] | None, force: bool, progress: Progress | None,
-          on_start: Callable[[int], None] | None, on_items: store.ItemsHook | None,
-          protected_sql: str) -> RunSummary:
+def _pull(
+    db: Database,
+    config: Config,
+    source_types: Mapping[str, SourceType],
+    *,
+    only: list[str] | None,
+    force: bool,
+    progress: Progress | None,
+    on_start: Callable[[int], None] | None,
+    on_items: store.ItemsHook | None,
+    protected_sql: str,
+) -> RunSummary:
     started = utcnow()
     selected = [config.source(i) for i in only] if only else list(config.sources)
     store.sync_sources(db, config, started)
@@ -123,33 +145,51 @@ def _pull(db: Database, config: Config, source_types: Mapping[str, SourceType], 
             if reason is None:
                 due.append(source)
                 continue
-            outcome = store.Outcome(source.id, "skipped", started,
-                                    next_fetch_at=from_iso(rows[source.id].get("next_fetch_at")),
-                                    next_fetch_reason=reason)
-            store.record_outcome(db, run_id, source, rows[source.id], outcome, [], started,
-                                 moved_after=config.fetch.moved_after,
-                                 max_versions=config.fetch.max_versions)
+            outcome = store.Outcome(
+                source.id,
+                "skipped",
+                started,
+                next_fetch_at=from_iso(rows[source.id].get("next_fetch_at")),
+                next_fetch_reason=reason,
+            )
+            store.record_outcome(
+                db,
+                run_id,
+                source,
+                rows[source.id],
+                outcome,
+                [],
+                started,
+                moved_after=config.fetch.moved_after,
+                max_versions=config.fetch.max_versions,
+            )
             summary.outcomes.append(outcome)
         if on_start is not None:
             on_start(len(due))
         worker = _Worker(db, config, source_types, rows, run_id, force, progress, on_items)
         summary.outcomes.extend(asyncio.run(worker.run(_interleave_by_host(due))))
         if config.retention:
-            summary.pruned = store.prune(db, utcnow() - timedelta(seconds=config.retention),
-                                         utcnow(), protected_sql=protected_sql)
+            summary.pruned = store.prune(
+                db,
+                utcnow() - timedelta(seconds=config.retention),
+                utcnow(),
+                protected_sql=protected_sql,
+            )
     except BaseException:
         summary.finished_at = utcnow()
         store.finish_run(db, run_id, summary.totals(), "interrupted", summary.finished_at)
         raise
     summary.outcomes.sort(key=lambda o: o.source_id)
     summary.finished_at = utcnow()
-    store.finish_run(db, run_id, summary.totals(), "failures" if summary.failed else "ok",
-                     summary.finished_at)
+    store.finish_run(
+        db, run_id, summary.totals(), "failures" if summary.failed else "ok", summary.finished_at
+    )
     return summary
 
 
-def _skip_reason(source: SourceConfig, row: Mapping[str, Any], now: datetime,
-                 force: bool) -> str | None:
+def _skip_reason(
+    source: SourceConfig, row: Mapping[str, Any], now: datetime, force: bool
+) -> str | None:
     if not source.enabled:
         return "disabled in the config"
     if force:
@@ -189,9 +229,17 @@ class _Fetch:
 class _Worker:
     """Runs one pull's fetches on the loop and hands each result to the store thread."""
 
-    def __init__(self, db: Database, config: Config, source_types: Mapping[str, SourceType],
-                 rows: dict[str, dict[str, Any]], run_id: int, force: bool,
-                 progress: Progress | None, on_items: store.ItemsHook | None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        source_types: Mapping[str, SourceType],
+        rows: dict[str, dict[str, Any]],
+        run_id: int,
+        force: bool,
+        progress: Progress | None,
+        on_items: store.ItemsHook | None,
+    ) -> None:
         self.db, self.config, self.types, self.rows = db, config, source_types, rows
         self.run_id, self.force, self.progress, self.on_items = run_id, force, progress, on_items
 
@@ -215,8 +263,12 @@ class _Worker:
 
     async def _fetch(self, source: SourceConfig, http: Http) -> _Fetch:
         row = self.rows[source.id]
-        state = SourceState(url=row.get("effective_url"), etag=row.get("etag"),
-                            last_modified=row.get("last_modified"), body_hash=row.get("body_hash"))
+        state = SourceState(
+            url=row.get("effective_url"),
+            etag=row.get("etag"),
+            last_modified=row.get("last_modified"),
+            body_hash=row.get("body_hash"),
+        )
         ctx = FetchContext(source, state, http, self.config.fetch, self.config.base_dir, self.force)
         result = _Fetch(source, utcnow(), time.monotonic(), ctx)
         budget = self.config.fetch.budget
@@ -226,11 +278,16 @@ class _Worker:
         except FetchError as exc:
             result.error = exc
         except TimeoutError:
-            result.error = FetchError("timeout", f"no complete response within the {budget:g}s "
-                                      f"budget for {ctx.url or source.path}")
+            result.error = FetchError(
+                "timeout",
+                f"no complete response within the {budget:g}s budget for {ctx.url or source.path}",
+            )
         except Exception as exc:  # a source plugin's bug is that source's failure only
-            result.error = FetchError("plugin", f"{source.type} source failed: "
-                                      f"{type(exc).__name__}: {terminal_safe(str(exc))[:300]}")
+            result.error = FetchError(
+                "plugin",
+                f"{source.type} source failed: "
+                f"{type(exc).__name__}: {terminal_safe(str(exc))[:300]}",
+            )
         return result
 
     def _process(self, f: _Fetch) -> store.Outcome:
@@ -281,8 +338,11 @@ class _Worker:
                     except FetchError as exc:
                         error = exc
                     except Exception as exc:
-                        error = FetchError("plugin", f"{source.type} parser failed: "
-                                           f"{type(exc).__name__}: {terminal_safe(str(exc))[:300]}")
+                        error = FetchError(
+                            "plugin",
+                            f"{source.type} parser failed: "
+                            f"{type(exc).__name__}: {terminal_safe(str(exc))[:300]}",
+                        )
         if error is not None:
             outcome.status, outcome.error_class = "error", error.kind
             outcome.error, outcome.retry_after = terminal_safe(str(error))[:1000], error.retry_after
@@ -291,10 +351,19 @@ class _Worker:
         now = utcnow()
         outcome.duration_ms = int((time.monotonic() - f.t0) * 1000)
         store.schedule(source, self.rows[source.id], outcome, now, self.config.fetch.backoff_cap)
-        store.record_outcome(self.db, self.run_id, source, self.rows[source.id], outcome, items,
-                             now, moved_after=self.config.fetch.moved_after,
-                             max_versions=self.config.fetch.max_versions,
-                             guid_unreliable=guid_unreliable, on_items=self.on_items)
+        store.record_outcome(
+            self.db,
+            self.run_id,
+            source,
+            self.rows[source.id],
+            outcome,
+            items,
+            now,
+            moved_after=self.config.fetch.moved_after,
+            max_versions=self.config.fetch.max_versions,
+            guid_unreliable=guid_unreliable,
+            on_items=self.on_items,
+        )
         if self.progress is not None:
             self.progress(outcome)
         return outcome

@@ -27,8 +27,9 @@ def stale_after(cadence: float | None, configured: float | None) -> float:
     return STALE_DEFAULT
 
 
-def list_sources(db: Database, *, include_removed: bool = False,
-                 now: datetime | None = None) -> list[dict[str, Any]]:
+def list_sources(
+    db: Database, *, include_removed: bool = False, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """Each source's health: status, last success, failures, next fetch, items, stale."""
     now = now or utcnow()
     where = "" if include_removed else "WHERE s.in_config = 1"
@@ -54,27 +55,29 @@ def list_sources(db: Database, *, include_removed: bool = False,
             status = "disabled"
         elif row["gone_at"] and status == "gone":
             status = "gone"
-        out.append({
-            "id": row["id"],
-            "name": row["name"],
-            "type": row["type"],
-            "url": row["url"],
-            "effective_url": row["effective_url"],
-            "moved": bool(row["effective_url"] and row["effective_url"] != row["url"]),
-            "organisation": row["organisation"],
-            "status": status,
-            "last_error": row["last_error"],
-            "last_success": row["last_success_at"],
-            "last_fetch": row["last_fetch_at"],
-            "consecutive_failures": row["consecutive_failures"],
-            "next_fetch": row["next_fetch_at"],
-            "next_fetch_reason": row["next_fetch_reason"],
-            "items": row["items"],
-            "newest_item": row["newest"],
-            "stale": stale,
-            "stale_after_days": round(limit / 86400, 1),
-            "in_config": bool(row["in_config"]),
-        })
+        out.append(
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "type": row["type"],
+                "url": row["url"],
+                "effective_url": row["effective_url"],
+                "moved": bool(row["effective_url"] and row["effective_url"] != row["url"]),
+                "organisation": row["organisation"],
+                "status": status,
+                "last_error": row["last_error"],
+                "last_success": row["last_success_at"],
+                "last_fetch": row["last_fetch_at"],
+                "consecutive_failures": row["consecutive_failures"],
+                "next_fetch": row["next_fetch_at"],
+                "next_fetch_reason": row["next_fetch_reason"],
+                "items": row["items"],
+                "newest_item": row["newest"],
+                "stale": stale,
+                "stale_after_days": round(limit / 86400, 1),
+                "in_config": bool(row["in_config"]),
+            }
+        )
     return out
 
 
@@ -122,9 +125,11 @@ def list_items(db: Database, f: ItemFilter) -> list[dict[str, Any]]:
     """Items newest first, with their source's name."""
     where, params = _where(f)
     limit = f" LIMIT {int(f.limit)}" if f.limit else ""
-    sql = (f"SELECT {ITEM_COLUMNS}, sources.name AS source_name FROM items "
-           f"JOIN sources ON sources.id = items.source_id{where} "
-           f"ORDER BY items.published DESC, items.id DESC{limit}")
+    sql = (
+        f"SELECT {ITEM_COLUMNS}, sources.name AS source_name FROM items "
+        f"JOIN sources ON sources.id = items.source_id{where} "
+        f"ORDER BY items.published DESC, items.id DESC{limit}"
+    )
     return [item_json(row) for row in db.query(sql, params)]
 
 
@@ -135,16 +140,20 @@ def search_items(db: Database, query: str, f: ItemFilter) -> list[dict[str, Any]
     where, params = _where(f)
     where = where.replace(" WHERE ", " AND ", 1) if where else ""
     limit = f" LIMIT {int(f.limit)}" if f.limit else ""
-    sql = (f"SELECT {ITEM_COLUMNS}, sources.name AS source_name, "
-           f"snippet(items_fts, 1, '[', ']', '…', 12) AS snippet "
-           f"FROM items_fts JOIN items ON items.id = items_fts.rowid "
-           f"JOIN sources ON sources.id = items.source_id "
-           f"WHERE items_fts MATCH ?{where} ORDER BY items_fts.rank{limit}")
+    sql = (
+        f"SELECT {ITEM_COLUMNS}, sources.name AS source_name, "
+        f"snippet(items_fts, 1, '[', ']', '…', 12) AS snippet "
+        f"FROM items_fts JOIN items ON items.id = items_fts.rowid "
+        f"JOIN sources ON sources.id = items.source_id "
+        f"WHERE items_fts MATCH ?{where} ORDER BY items_fts.rank{limit}"
+    )
     try:
         rows = list(db.query(sql, [query, *params]))
     except sqlite3.OperationalError as exc:
-        raise UsageError(f"search query {terminal_safe(query)!r} is not valid FTS5 syntax "
-                         f"({exc}); put phrases in double quotes") from None
+        raise UsageError(
+            f"search query {terminal_safe(query)!r} is not valid FTS5 syntax "
+            f"({exc}); put phrases in double quotes"
+        ) from None
     out = []
     for row in rows:
         item = item_json(row)
@@ -176,18 +185,31 @@ def item_json(row: dict[str, Any]) -> dict[str, Any]:
 
 def get_item(db: Database, item_id: int) -> dict[str, Any] | None:
     """One item in full: text, versions, and its source's details."""
-    rows = list(db.query(
-        "SELECT items.*, sources.name AS source_name, sources.organisation AS organisation "
-        "FROM items JOIN sources ON sources.id = items.source_id WHERE items.id = ?", [item_id]))
+    rows = list(
+        db.query(
+            "SELECT items.*, sources.name AS source_name, sources.organisation AS organisation "
+            "FROM items JOIN sources ON sources.id = items.source_id WHERE items.id = ?",
+            [item_id],
+        )
+    )
     if not rows:
         return None
     row = rows[0]
     item = item_json(row)
-    item.update(organisation=row["organisation"], text=row["text"], key=row["key"],
-                published_raw=row["published_raw"], changed_at=row["changed_at"])
-    item["versions"] = list(db.query(
-        "SELECT version, title, url, replaced_at FROM item_versions WHERE item_id = ? "
-        "ORDER BY version", [item_id]))
+    item.update(
+        organisation=row["organisation"],
+        text=row["text"],
+        key=row["key"],
+        published_raw=row["published_raw"],
+        changed_at=row["changed_at"],
+    )
+    item["versions"] = list(
+        db.query(
+            "SELECT version, title, url, replaced_at FROM item_versions WHERE item_id = ? "
+            "ORDER BY version",
+            [item_id],
+        )
+    )
     return item
 
 
@@ -197,10 +219,14 @@ def recent_runs(db: Database, limit: int = 10) -> list[dict[str, Any]]:
 
 def source_history(db: Database, source_id: str, limit: int = 20) -> list[dict[str, Any]]:
     """The fetch log of one source, newest first: what happened and why."""
-    return list(db.query(
-        "SELECT started_at, status, error_class, error, http_status, items_new, items_updated, "
-        "duration_ms, next_fetch_at, next_fetch_reason FROM fetches WHERE source_id = ? "
-        "ORDER BY id DESC LIMIT ?", [source_id, limit]))
+    return list(
+        db.query(
+            "SELECT started_at, status, error_class, error, http_status, items_new, items_updated, "
+            "duration_ms, next_fetch_at, next_fetch_reason FROM fetches WHERE source_id = ? "
+            "ORDER BY id DESC LIMIT ?",
+            [source_id, limit],
+        )
+    )
 
 
 def since_days(days: float) -> datetime:

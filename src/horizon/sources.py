@@ -1,4 +1,4 @@
-"""What a source type is (the thing `register_sources` registers) and the context it fetches with."""
+"""What a source type is (what `register_sources` registers) and the context it fetches with."""
 
 from __future__ import annotations
 
@@ -102,8 +102,9 @@ class FetchContext:
             self.primary = response
         if response.not_modified:
             return None
-        return Document(url=response.url, body=response.body, headers=response.headers,
-                        status=response.status)
+        return Document(
+            url=response.url, body=response.body, headers=response.headers, status=response.status
+        )
 
     def read_path(self, path: str | None = None, patterns: tuple[str, ...] = ()) -> list[Document]:
         """Read a saved feed file, or every matching file in a folder (sorted by name)."""
@@ -112,7 +113,9 @@ class FetchContext:
         if not target.is_absolute():
             target = self.base_dir / target
         if target.is_dir():
-            files = sorted(p for p in target.iterdir() if p.is_file() and not p.name.startswith("."))
+            files = sorted(
+                p for p in target.iterdir() if p.is_file() and not p.name.startswith(".")
+            )
             if patterns:
                 files = [p for p in files if p.suffix.lower() in patterns]
             if not files:
@@ -125,8 +128,11 @@ class FetchContext:
         for file in files:
             size = file.stat().st_size
             if size > self.settings.max_bytes:
-                raise FetchError("too-large", f"{file}: {human_size(size)} is over the "
-                                 f"{human_size(self.settings.max_bytes)} limit")
+                raise FetchError(
+                    "too-large",
+                    f"{file}: {human_size(size)} is over the "
+                    f"{human_size(self.settings.max_bytes)} limit",
+                )
             try:
                 body = file.read_bytes()
             except OSError as exc:

@@ -6,6 +6,7 @@ crash leaves every source either fully updated or untouched.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -38,7 +39,9 @@ def sync_sources(db: Database, config: Config, now: datetime) -> None:
             values: dict[str, Any] = {f: getattr(source, f) for f in SOURCE_FIELDS}
             values.update(
                 url=source.url or source.path,
-                config=json.dumps(source.model_dump(mode="json", exclude_none=True), sort_keys=True),
+                config=json.dumps(
+                    source.model_dump(mode="json", exclude_none=True), sort_keys=True
+                ),
                 enabled=int(source.enabled),
                 in_config=1,
                 removed_at=None,
@@ -46,22 +49,36 @@ def sync_sources(db: Database, config: Config, now: datetime) -> None:
             row = existing.get(source.id)
             if row is None:
                 values.update(id=source.id, added_at=stamp, last_status="new")
-                db["sources"].insert(values)
+                db.table("sources").insert(values)
                 continue
             if row["url"] != values["url"]:
                 # feeds.yaml now names a different URL: start afresh with it, keep the history.
-                values.update(effective_url=None, etag=None, last_modified=None, body_hash=None,
-                              redirect_to=None, redirect_seen=0, next_fetch_at=None, gone_at=None)
-                db["source_urls"].insert({"source_id": source.id, "url": values["url"],
-                                          "previous_url": row["effective_url"] or row["url"],
-                                          "changed_at": stamp, "reason": "changed in config"})
+                values.update(
+                    effective_url=None,
+                    etag=None,
+                    last_modified=None,
+                    body_hash=None,
+                    redirect_to=None,
+                    redirect_seen=0,
+                    next_fetch_at=None,
+                    gone_at=None,
+                )
+                db.table("source_urls").insert(
+                    {
+                        "source_id": source.id,
+                        "url": values["url"],
+                        "previous_url": row["effective_url"] or row["url"],
+                        "changed_at": stamp,
+                        "reason": "changed in config",
+                    }
+                )
             changed = {k: v for k, v in values.items() if row.get(k) != v}
             if changed:
-                db["sources"].update(source.id, changed)
+                db.table("sources").update(source.id, changed)
         gone = set(existing) - {s.id for s in config.sources}
         for source_id in gone:
             if existing[source_id]["in_config"]:
-                db["sources"].update(source_id, {"in_config": 0, "removed_at": stamp})
+                db.table("sources").update(source_id, {"in_config": 0, "removed_at": stamp})
 
 
 def source_rows(db: Database) -> dict[str, dict[str, Any]]:
@@ -72,17 +89,23 @@ def start_run(db: Database, options: dict[str, Any], now: datetime) -> int:
     with transaction(db):
         # A run still 'running' from a killed process is marked so, not left dangling.
         db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
-        table = db["runs"].insert({
-            "started_at": iso(now), "status": "running", "pid": os.getpid(),
-            "host": socket.gethostname(), "options": json.dumps(options, sort_keys=True),
-        })
-    return int(table.last_pk)
+        table = db.table("runs").insert(
+            {
+                "started_at": iso(now),
+                "status": "running",
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "options": json.dumps(options, sort_keys=True),
+            }
+        )
+    return int(table.last_pk or 0)
 
 
-def finish_run(db: Database, run_id: int, totals: dict[str, Any], status: str,
-               now: datetime) -> None:
+def finish_run(
+    db: Database, run_id: int, totals: dict[str, Any], status: str, now: datetime
+) -> None:
     with transaction(db):
-        db["runs"].update(run_id, {**totals, "status": status, "finished_at": iso(now)})
+        db.table("runs").update(run_id, {**totals, "status": status, "finished_at": iso(now)})
 
 
 @dataclass
@@ -94,8 +117,14 @@ class SaveResult:
     changed_ids: list[int] = field(default_factory=list)
 
 
-def save_items(db: Database, source_id: str, rows: Sequence[ItemRow], fetch_id: int,
-               now: datetime, max_versions: int) -> SaveResult:
+def save_items(
+    db: Database,
+    source_id: str,
+    rows: Sequence[ItemRow],
+    fetch_id: int,
+    now: datetime,
+    max_versions: int,
+) -> SaveResult:
     """Insert new items, update changed ones (keeping the previous version), skip tombstoned."""
     result = SaveResult()
     if not rows:
@@ -106,20 +135,33 @@ def save_items(db: Database, source_id: str, rows: Sequence[ItemRow], fetch_id: 
     dead: set[str] = set()
     for chunk in _chunks(keys, 400):
         marks = ",".join("?" * len(chunk))
-        for row in db.query(f"SELECT id, key, content_hash, version, title, url, summary, content, "
-                            f"text FROM items WHERE source_id = ? AND key IN ({marks})",
-                            [source_id, *chunk]):
+        for row in db.query(
+            f"SELECT id, key, content_hash, version, title, url, summary, content, "
+            f"text FROM items WHERE source_id = ? AND key IN ({marks})",
+            [source_id, *chunk],
+        ):
             existing[row["key"]] = row
-        dead.update(r["key"] for r in db.query(
-            f"SELECT key FROM tombstones WHERE source_id = ? AND key IN ({marks})",
-            [source_id, *chunk]))
+        dead.update(
+            r["key"]
+            for r in db.query(
+                f"SELECT key FROM tombstones WHERE source_id = ? AND key IN ({marks})",
+                [source_id, *chunk],
+            )
+        )
     for item in rows:
         if item.key in dead:
             continue
         old = existing.get(item.key)
         if old is None:
-            values = {**item.values, "source_id": source_id, "key": item.key, "first_seen": stamp,
-                      "content_hash": item.content_hash, "version": 1, "fetch_id": fetch_id}
+            values = {
+                **item.values,
+                "source_id": source_id,
+                "key": item.key,
+                "first_seen": stamp,
+                "content_hash": item.content_hash,
+                "version": 1,
+                "fetch_id": fetch_id,
+            }
             cursor = db.execute(
                 f"INSERT INTO items ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                 list(values.values()),
@@ -127,16 +169,37 @@ def save_items(db: Database, source_id: str, rows: Sequence[ItemRow], fetch_id: 
             result.new += 1
             result.new_ids.append(int(cursor.lastrowid or 0))
         elif old["content_hash"] != item.content_hash and old["version"] <= max_versions:
-            db["item_versions"].insert({
-                "item_id": old["id"], "version": old["version"], "title": old["title"],
-                "url": old["url"], "summary": old["summary"], "content": old["content"],
-                "text": old["text"], "content_hash": old["content_hash"], "replaced_at": stamp,
-            })
-            changes = {k: item.values[k] for k in ("title", "url", "summary", "content", "text",
-                                                   "author", "updated", "categories", "extra")}
-            changes.update(content_hash=item.content_hash, version=old["version"] + 1,
-                           changed_at=stamp)
-            db["items"].update(old["id"], changes)
+            db.table("item_versions").insert(
+                {
+                    "item_id": old["id"],
+                    "version": old["version"],
+                    "title": old["title"],
+                    "url": old["url"],
+                    "summary": old["summary"],
+                    "content": old["content"],
+                    "text": old["text"],
+                    "content_hash": old["content_hash"],
+                    "replaced_at": stamp,
+                }
+            )
+            changes = {
+                k: item.values[k]
+                for k in (
+                    "title",
+                    "url",
+                    "summary",
+                    "content",
+                    "text",
+                    "author",
+                    "updated",
+                    "categories",
+                    "extra",
+                )
+            }
+            changes.update(
+                content_hash=item.content_hash, version=old["version"] + 1, changed_at=stamp
+            )
+            db.table("items").update(old["id"], changes)
             result.updated += 1
             result.changed_ids.append(old["id"])
         else:
@@ -189,16 +252,24 @@ class Outcome:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "source": self.source_id, "status": self.status, "new": self.new,
-            "updated": self.updated, "unchanged": self.unchanged, "items_seen": self.items_seen,
-            "error_class": self.error_class, "error": self.error, "http_status": self.http_status,
-            "duration_ms": self.duration_ms, "next_fetch_at": iso(self.next_fetch_at),
+            "source": self.source_id,
+            "status": self.status,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "items_seen": self.items_seen,
+            "error_class": self.error_class,
+            "error": self.error,
+            "http_status": self.http_status,
+            "duration_ms": self.duration_ms,
+            "next_fetch_at": iso(self.next_fetch_at),
             "next_fetch_reason": self.next_fetch_reason,
         }
 
 
-def schedule(source: SourceConfig, row: dict[str, Any], outcome: Outcome, now: datetime,
-             backoff_cap: float) -> None:
+def schedule(
+    source: SourceConfig, row: dict[str, Any], outcome: Outcome, now: datetime, backoff_cap: float
+) -> None:
     """Decide when the source is next due, and say why, on the outcome."""
     if outcome.failed:
         failures = int(row.get("consecutive_failures") or 0) + 1
@@ -218,32 +289,58 @@ def schedule(source: SourceConfig, row: dict[str, Any], outcome: Outcome, now: d
     outcome.next_fetch_reason = reason
 
 
-def record_outcome(db: Database, run_id: int, source: SourceConfig, row: dict[str, Any],
-                   outcome: Outcome, items: Sequence[ItemRow], now: datetime, *,
-                   moved_after: int, max_versions: int, guid_unreliable: bool = False,
-                   on_items: ItemsHook | None = None) -> None:
+def record_outcome(
+    db: Database,
+    run_id: int,
+    source: SourceConfig,
+    row: dict[str, Any],
+    outcome: Outcome,
+    items: Sequence[ItemRow],
+    now: datetime,
+    *,
+    moved_after: int,
+    max_versions: int,
+    guid_unreliable: bool = False,
+    on_items: ItemsHook | None = None,
+) -> None:
     """Write one source's items, fetch row and new state in a single transaction."""
     with transaction(db):
-        fetch_id = int(db["fetches"].insert(_fetch_row(run_id, outcome)).last_pk)
+        fetch_id = int(db.table("fetches").insert(_fetch_row(run_id, outcome)).last_pk or 0)
         if outcome.status == "skipped":
             return
-        state: dict[str, Any] = {"last_fetch_at": iso(now), "last_http_status": outcome.http_status,
-                                 "next_fetch_at": iso(outcome.next_fetch_at),
-                                 "next_fetch_reason": outcome.next_fetch_reason}
+        state: dict[str, Any] = {
+            "last_fetch_at": iso(now),
+            "last_http_status": outcome.http_status,
+            "next_fetch_at": iso(outcome.next_fetch_at),
+            "next_fetch_reason": outcome.next_fetch_reason,
+        }
         if outcome.failed:
-            state.update(consecutive_failures=int(row.get("consecutive_failures") or 0) + 1,
-                         last_status=outcome.error_class, last_error=outcome.error)
+            state.update(
+                consecutive_failures=int(row.get("consecutive_failures") or 0) + 1,
+                last_status=outcome.error_class,
+                last_error=outcome.error,
+            )
             if outcome.error_class == "gone" and not row.get("gone_at"):
                 state["gone_at"] = iso(now)
         else:
             saved = save_items(db, source.id, items, fetch_id, now, max_versions)
-            outcome.new, outcome.updated, outcome.unchanged = saved.new, saved.updated, saved.unchanged
-            db["fetches"].update(fetch_id, {"items_new": saved.new, "items_updated": saved.updated})
+            outcome.new, outcome.updated, outcome.unchanged = (
+                saved.new,
+                saved.updated,
+                saved.unchanged,
+            )
+            db.table("fetches").update(
+                fetch_id, {"items_new": saved.new, "items_updated": saved.updated}
+            )
             if on_items is not None and (saved.new_ids or saved.changed_ids):
                 on_items(db, saved.new_ids + saved.changed_ids)
-            state.update(last_success_at=iso(now), consecutive_failures=0, gone_at=None,
-                         last_status="parse-warning" if outcome.status == "parse-warning" else "ok",
-                         last_error=outcome.error if outcome.status == "parse-warning" else None)
+            state.update(
+                last_success_at=iso(now),
+                consecutive_failures=0,
+                gone_at=None,
+                last_status="parse-warning" if outcome.status == "parse-warning" else "ok",
+                last_error=outcome.error if outcome.status == "parse-warning" else None,
+            )
             if outcome.validators_seen:
                 state.update(etag=outcome.etag, last_modified=outcome.last_modified)
             if outcome.body_hash:
@@ -257,22 +354,40 @@ def record_outcome(db: Database, run_id: int, source: SourceConfig, row: dict[st
             if guid_unreliable:
                 state["guid_unreliable"] = 1
             state.update(_redirect_state(db, source, row, outcome, now, moved_after))
-        db["sources"].update(source.id, state)
+        db.table("sources").update(source.id, state)
 
 
 def _fetch_row(run_id: int, o: Outcome) -> dict[str, Any]:
     return {
-        "run_id": run_id, "source_id": o.source_id, "started_at": iso(o.started_at),
-        "duration_ms": o.duration_ms, "status": o.status, "error_class": o.error_class,
-        "error": o.error, "http_status": o.http_status, "url": o.url, "final_url": o.final_url,
-        "bytes": o.bytes, "content_type": o.content_type, "parser": o.parser,
-        "items_seen": o.items_seen, "items_new": o.new, "items_updated": o.updated,
-        "next_fetch_at": iso(o.next_fetch_at), "next_fetch_reason": o.next_fetch_reason,
+        "run_id": run_id,
+        "source_id": o.source_id,
+        "started_at": iso(o.started_at),
+        "duration_ms": o.duration_ms,
+        "status": o.status,
+        "error_class": o.error_class,
+        "error": o.error,
+        "http_status": o.http_status,
+        "url": o.url,
+        "final_url": o.final_url,
+        "bytes": o.bytes,
+        "content_type": o.content_type,
+        "parser": o.parser,
+        "items_seen": o.items_seen,
+        "items_new": o.new,
+        "items_updated": o.updated,
+        "next_fetch_at": iso(o.next_fetch_at),
+        "next_fetch_reason": o.next_fetch_reason,
     }
 
 
-def _redirect_state(db: Database, source: SourceConfig, row: dict[str, Any], outcome: Outcome,
-                    now: datetime, moved_after: int) -> dict[str, Any]:
+def _redirect_state(
+    db: Database,
+    source: SourceConfig,
+    row: dict[str, Any],
+    outcome: Outcome,
+    now: datetime,
+    moved_after: int,
+) -> dict[str, Any]:
     target = outcome.permanent_target
     if not target:
         return {"redirect_to": None, "redirect_seen": 0} if row.get("redirect_to") else {}
@@ -280,25 +395,47 @@ def _redirect_state(db: Database, source: SourceConfig, row: dict[str, Any], out
     if seen < moved_after:
         return {"redirect_to": target, "redirect_seen": seen}
     previous = row.get("effective_url") or source.url
-    db["source_urls"].insert({"source_id": source.id, "url": target, "previous_url": previous,
-                              "changed_at": iso(now),
-                              "reason": f"permanent redirect on {seen} consecutive pulls"})
-    return {"effective_url": target, "redirect_to": None, "redirect_seen": 0,
-            "etag": None, "last_modified": None}
+    db.table("source_urls").insert(
+        {
+            "source_id": source.id,
+            "url": target,
+            "previous_url": previous,
+            "changed_at": iso(now),
+            "reason": f"permanent redirect on {seen} consecutive pulls",
+        }
+    )
+    return {
+        "effective_url": target,
+        "redirect_to": None,
+        "redirect_seen": 0,
+        "etag": None,
+        "last_modified": None,
+    }
 
 
 def _cadence(db: Database, source_id: str) -> float | None:
     """Median gap between the source's recent dated items: how often it usually publishes."""
-    dates = [from_iso(r[0]) for r in db.execute(
-        "SELECT published FROM items WHERE source_id = ? AND published_estimated = 0 "
-        "ORDER BY published DESC LIMIT 21", [source_id]).fetchall()]
+    dates = [
+        from_iso(r[0])
+        for r in db.execute(
+            "SELECT published FROM items WHERE source_id = ? AND published_estimated = 0 "
+            "ORDER BY published DESC LIMIT 21",
+            [source_id],
+        ).fetchall()
+    ]
     stamps = sorted(d.timestamp() for d in dates if d is not None)
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False) if b > a]
+    gaps = [b - a for a, b in itertools.pairwise(stamps) if b > a]
     return statistics.median(gaps) if gaps else None
 
 
-def prune(db: Database, older_than: datetime, now: datetime, *, dry_run: bool = False,
-          protected_sql: str = "") -> int:
+def prune(
+    db: Database,
+    older_than: datetime,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    protected_sql: str = "",
+) -> int:
     """Delete items published before a date, leaving tombstones so they never come back.
     Items an analyst has worked on (protected_sql selects their ids) are kept."""
     where = "published < ?"
@@ -309,8 +446,10 @@ def prune(db: Database, older_than: datetime, now: datetime, *, dry_run: bool = 
     if dry_run or not count:
         return count
     with transaction(db):
-        db.execute(f"INSERT OR IGNORE INTO tombstones (source_id, key, deleted_at, reason) "
-                   f"SELECT source_id, key, ?, 'retention' FROM items WHERE {where}",
-                   [iso(now), *params])
+        db.execute(
+            f"INSERT OR IGNORE INTO tombstones (source_id, key, deleted_at, reason) "
+            f"SELECT source_id, key, ?, 'retention' FROM items WHERE {where}",
+            [iso(now), *params],
+        )
         db.execute(f"DELETE FROM items WHERE {where}", params)
     return count

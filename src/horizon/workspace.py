@@ -56,8 +56,9 @@ class Workspace:
 
     def require_config(self) -> Config:
         if self.config_path is None:
-            raise ConfigError("no feeds.yaml in the current folder: pass --config PATH or set "
-                              "HORIZON_CONFIG")
+            raise ConfigError(
+                "no feeds.yaml in the current folder: pass --config PATH or set HORIZON_CONFIG"
+            )
         return self.config
 
     @cached_property

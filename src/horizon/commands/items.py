@@ -15,20 +15,25 @@ from horizon.textutil import terminal_safe
 app = typer.Typer(help="Stored items: list, search, show.", no_args_is_help=True)
 
 LIST_COLUMNS = ["id", "published", "source", "title"]
-SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s",
-                                                     help="Only this source (repeatable).")]
-SinceOpt = Annotated[str | None, typer.Option(
-    "--since", help="Only items published since: 7d, 12h, 2w or a date (YYYY-MM-DD).")]
+SourceOpt = Annotated[
+    list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option("--since", help="Only items published since: 7d, 12h, 2w or a date (YYYY-MM-DD)."),
+]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", help="At most this many items.")]
 AllOpt = Annotated[bool, typer.Option("--all", help="No limit.")]
 
 
-def _filter(source: list[str] | None, since: str | None, limit: int,
-            all_: bool) -> queries.ItemFilter:
+def _filter(
+    source: list[str] | None, since: str | None, limit: int, all_: bool
+) -> queries.ItemFilter:
     if limit < 1:
         raise UsageError("--limit must be at least 1")
-    return queries.ItemFilter(source=source or [], since=since_option(since),
-                              limit=None if all_ else limit)
+    return queries.ItemFilter(
+        source=source or [], since=since_option(since), limit=None if all_ else limit
+    )
 
 
 @app.command("list")
@@ -45,9 +50,13 @@ def list_items(
     ws = workspace(ctx)
     rows = queries.list_items(ws.db, _filter(source, since, limit, all_))
     fmt = output_format(as_json, as_csv)
-    render(rows, LIST_COLUMNS if fmt == "table" else list(rows[0]) if rows else LIST_COLUMNS,
-           fmt=fmt, max_width={"title": 90, "source": 24, "published": 20},
-           empty="No items match.")
+    render(
+        rows,
+        LIST_COLUMNS if fmt == "table" else list(rows[0]) if rows else LIST_COLUMNS,
+        fmt=fmt,
+        max_width={"title": 90, "source": 24, "published": 20},
+        empty="No items match.",
+    )
 
 
 @app.command("search")
@@ -65,10 +74,17 @@ def search(
     ws = workspace(ctx)
     rows = queries.search_items(ws.db, query, _filter(source, since, limit, all_))
     fmt = output_format(as_json, as_csv)
-    render(rows, ["id", "published", "source", "title", "snippet"] if fmt == "table"
-           else list(rows[0]) if rows else LIST_COLUMNS, fmt=fmt,
-           max_width={"title": 60, "snippet": 60, "source": 20, "published": 20},
-           empty="No items match.")
+    render(
+        rows,
+        ["id", "published", "source", "title", "snippet"]
+        if fmt == "table"
+        else list(rows[0])
+        if rows
+        else LIST_COLUMNS,
+        fmt=fmt,
+        max_width={"title": 60, "snippet": 60, "source": 20, "published": 20},
+        empty="No items match.",
+    )
 
 
 @app.command("show")
@@ -102,8 +118,11 @@ def show(
     text = terminal_safe(item["text"] or item["summary"], single_line=False)
     out.print(text[:3000] + ("…" if len(text) > 3000 else ""))
     for version in item["versions"]:
-        out.print(f"earlier version {version['version']} (replaced {safe(version['replaced_at'])}):"
-                  f" {safe(version['title'])}", style="dim")
+        out.print(
+            f"earlier version {version['version']} (replaced {safe(version['replaced_at'])}):"
+            f" {safe(version['title'])}",
+            style="dim",
+        )
 
 
 def register(root: typer.Typer) -> None:

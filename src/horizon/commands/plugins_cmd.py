@@ -12,8 +12,10 @@ def plugins(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List loaded plugins (built-in, entry points, plugin folders) and any that failed."""
     ws = workspace(ctx)
     loaded = ws.plugins
-    rows = [{"name": p.name, "origin": p.origin, "hooks": p.hooks, "error": p.error}
-            for p in loaded.info]
+    rows = [
+        {"name": p.name, "origin": p.origin, "hooks": p.hooks, "error": p.error}
+        for p in loaded.info
+    ]
     render(rows, ["name", "origin", "hooks", "error"], fmt=output_format(as_json))
 
 

@@ -17,13 +17,25 @@ from horizon.textutil import terminal_safe
 
 def pull(
     ctx: typer.Context,
-    source_ids: Annotated[list[str] | None, typer.Argument(
-        metavar="[SOURCE_ID]...", help="Pull only these sources (ignores their schedule).")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Fetch every source now: ignore schedules, backoff and validators, "
-        "and re-parse unchanged bodies.")] = False,
-    quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="Print nothing but problems (the default when not on a terminal).")
+    source_ids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[SOURCE_ID]...", help="Pull only these sources (ignores their schedule)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Fetch every source now: ignore schedules, backoff and validators, "
+            "and re-parse unchanged bodies.",
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Print nothing but problems (the default when not on a terminal)."
+        ),
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -39,8 +51,13 @@ def pull(
     interactive = sys.stderr.isatty() and not quiet and not as_json
     db = ws.db
     progress = Progress(
-        TextColumn("[bold]pull"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), console=console(stderr=True), transient=True,
+        TextColumn("[bold]pull"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console(stderr=True),
+        transient=True,
         disable=not interactive,
     )
     task = progress.add_task("", total=None)
@@ -52,8 +69,15 @@ def pull(
         progress.update(task, advance=1, description=terminal_safe(outcome.source_id))
 
     with progress:
-        summary = pull_sources(db, config, ws.source_types, only=source_ids or None, force=force,
-                               progress=on_done, on_start=on_start)
+        summary = pull_sources(
+            db,
+            config,
+            ws.source_types,
+            only=source_ids or None,
+            force=force,
+            progress=on_done,
+            on_start=on_start,
+        )
     if as_json:
         print_json(summary.as_json())
     elif interactive:

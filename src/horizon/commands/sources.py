@@ -15,18 +15,29 @@ from horizon.errors import UsageError
 from horizon.opml import append_sources, plan_import, read_opml, write_opml
 from horizon.output import console, print_json, render, safe
 
-app = typer.Typer(help="Sources: their health, history, and OPML import/export.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Sources: their health, history, and OPML import/export.", no_args_is_help=True
+)
 
-LIST_COLUMNS = ["id", "type", "status", "last_success", "consecutive_failures", "next_fetch",
-                "items", "stale", "url"]
+LIST_COLUMNS = [
+    "id",
+    "type",
+    "status",
+    "last_success",
+    "consecutive_failures",
+    "next_fetch",
+    "items",
+    "stale",
+    "url",
+]
 
 
 @app.command("list")
 def list_sources(
     ctx: typer.Context,
-    include_removed: Annotated[bool, typer.Option(
-        "--all", help="Also list sources no longer in the config.")] = False,
+    include_removed: Annotated[
+        bool, typer.Option("--all", help="Also list sources no longer in the config.")
+    ] = False,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
@@ -39,11 +50,22 @@ def list_sources(
 
         sync_sources(ws.db, ws.config, utcnow())
     rows = queries.list_sources(ws.db, include_removed=include_removed)
-    shown = [{**r, "stale": "stale" if r["stale"] else "",
-              "status": f"{r['status']} (moved)" if r["moved"] else r["status"]} for r in rows]
-    render(shown, LIST_COLUMNS, fmt=output_format(as_json, as_csv), json_rows=rows,
-           max_width={"url": 50, "last_success": 20, "next_fetch": 20},
-           empty="No sources yet: add some to feeds.yaml and run `horizon pull`.")
+    shown = [
+        {
+            **r,
+            "stale": "stale" if r["stale"] else "",
+            "status": f"{r['status']} (moved)" if r["moved"] else r["status"],
+        }
+        for r in rows
+    ]
+    render(
+        shown,
+        LIST_COLUMNS,
+        fmt=output_format(as_json, as_csv),
+        json_rows=rows,
+        max_width={"url": 50, "last_success": 20, "next_fetch": 20},
+        empty="No sources yet: add some to feeds.yaml and run `horizon pull`.",
+    )
 
 
 @app.command("show")
@@ -59,8 +81,9 @@ def show_source(
     if not rows:
         raise UsageError(f"no source with id {source_id!r} in the store")
     history = queries.source_history(ws.db, source_id, limit)
-    moves = list(ws.db.query("SELECT * FROM source_urls WHERE source_id = ? ORDER BY id",
-                             [source_id]))
+    moves = list(
+        ws.db.query("SELECT * FROM source_urls WHERE source_id = ? ORDER BY id", [source_id])
+    )
     if as_json:
         print_json({**rows[0], "fetches": history, "url_history": moves})
         return
@@ -68,19 +91,38 @@ def show_source(
     for key, value in rows[0].items():
         out.print(f"{key:>22}: {safe(value)}")
     for move in moves:
-        out.print(f"{'moved':>22}: {safe(move['previous_url'])} -> {safe(move['url'])} "
-                  f"({safe(move['changed_at'])}, {safe(move['reason'])})")
+        out.print(
+            f"{'moved':>22}: {safe(move['previous_url'])} -> {safe(move['url'])} "
+            f"({safe(move['changed_at'])}, {safe(move['reason'])})"
+        )
     out.print()
-    render(history, ["started_at", "status", "error_class", "http_status", "items_new",
-                     "items_updated", "next_fetch_reason", "error"], fmt="table",
-           max_width={"error": 60}, empty="Never fetched.")
+    render(
+        history,
+        [
+            "started_at",
+            "status",
+            "error_class",
+            "http_status",
+            "items_new",
+            "items_updated",
+            "next_fetch_reason",
+            "error",
+        ],
+        fmt="table",
+        max_width={"error": 60},
+        empty="Never fetched.",
+    )
 
 
 @app.command("import-opml")
 def import_opml(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="An OPML file exported from a feed reader.",
-                                         exists=False, dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="An OPML file exported from a feed reader.", exists=False, dir_okay=False
+        ),
+    ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be added.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -95,15 +137,23 @@ def import_opml(
     if not dry_run and report.added:
         append_sources(target, report.added)
     if as_json:
-        print_json({"config": str(target), "added": report.added,
-                    "duplicates": report.duplicates, "skipped": report.skipped,
-                    "dry_run": dry_run})
+        print_json(
+            {
+                "config": str(target),
+                "added": report.added,
+                "duplicates": report.duplicates,
+                "skipped": report.skipped,
+                "dry_run": dry_run,
+            }
+        )
         return
     err = console(stderr=True)
     verb = "Would add" if dry_run else "Added"
-    err.print(f"{verb} {len(report.added)} source(s) to {safe(target)}; "
-              f"{len(report.duplicates)} duplicate(s) and {len(report.skipped)} other "
-              "outline(s) not added.")
+    err.print(
+        f"{verb} {len(report.added)} source(s) to {safe(target)}; "
+        f"{len(report.duplicates)} duplicate(s) and {len(report.skipped)} other "
+        "outline(s) not added."
+    )
     for line in report.duplicates:
         err.print(f"  duplicate: {safe(line)}")
     for line in report.skipped:
@@ -113,8 +163,9 @@ def import_opml(
 @app.command("export-opml")
 def export_opml(
     ctx: typer.Context,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here, not stdout.",
-                                             dir_okay=False)] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here, not stdout.", dir_okay=False)
+    ] = None,
 ) -> None:
     """Write the sources in feeds.yaml as OPML 2.0 (categories become folders)."""
     ws = workspace(ctx)
