@@ -86,7 +86,6 @@ _TOP_LEVEL = {
     "sources",
     "taxonomy",
     "digest",
-    "tagging",
 }
 
 

@@ -295,11 +295,12 @@ def merge(feeds: list[ParsedFeed]) -> ParsedFeed:
         return feeds[0]
     merged = ParsedFeed(parser="+".join(sorted({f.parser for f in feeds})))
     for feed in feeds:
+        for entry in feed.entries:  # each document's language stays with its own entries
+            entry.language = entry.language or feed.language
         merged.entries.extend(feed.entries)
         merged.warnings.extend(feed.warnings)
         merged.title = merged.title or feed.title
         merged.link = merged.link or feed.link
-        merged.language = merged.language or feed.language
         merged.format = merged.format or feed.format
         if feed.ttl_minutes:
             merged.ttl_minutes = max(merged.ttl_minutes or 0, feed.ttl_minutes)

@@ -9,6 +9,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from horizon.sources import SourceType
+    from horizon.tagging import Tagger
 
 hookspec = pluggy.HookspecMarker("horizon")
 hookimpl = pluggy.HookimplMarker("horizon")
@@ -17,3 +18,8 @@ hookimpl = pluggy.HookimplMarker("horizon")
 @hookspec
 def register_sources(register: Callable[[SourceType], None]) -> None:
     """Register source types; feeds.yaml picks one per source with `type:`."""
+
+
+@hookspec
+def register_taggers(register: Callable[[Tagger], None]) -> None:
+    """Register taggers; each gives themes, topics or 4P lenses with evidence to every item."""

@@ -167,3 +167,75 @@ def m0001(db: Database) -> None:
         END;
         """,
     )
+
+
+@MIGRATIONS(name="0002_tags_reviews")
+def m0002(db: Database) -> None:
+    run_script(
+        db,
+        """
+        -- What each automatic tagger said about an item, with its evidence. Re-tagging
+        -- replaces an item's rows for that tagger; analyst decisions live in `reviews`.
+        CREATE TABLE auto_tags (
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            tagger TEXT NOT NULL,           -- keywords, model, or a plugin's tagger
+            kind TEXT NOT NULL,             -- theme, topic, fourp
+            value TEXT NOT NULL,
+            score REAL NOT NULL,
+            assigned INTEGER NOT NULL,      -- 1 when this tagger alone would give the tag
+            evidence TEXT,                  -- JSON: matched terms and where, or model details
+            version TEXT,                   -- taxonomy or model version that produced it
+            tagged_at TEXT NOT NULL,
+            PRIMARY KEY (item_id, tagger, kind, value)
+        );
+        -- The tags an item has now: the analyst's where they decided, else the automatic ones.
+        CREATE TABLE item_tags (
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            origin TEXT NOT NULL,           -- auto, or analyst:NAME
+            score REAL,
+            PRIMARY KEY (item_id, kind, value)
+        );
+        CREATE INDEX idx_item_tags_value ON item_tags(kind, value, item_id);
+        -- Trained models, versioned; the newest active one is used.
+        CREATE TABLE tag_models (
+            id INTEGER PRIMARY KEY,
+            tagger TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            examples INTEGER NOT NULL,
+            params TEXT,                    -- JSON
+            metrics TEXT,                   -- JSON: cross-validated scores
+            data BLOB NOT NULL,             -- the model as compressed JSON (no pickle)
+            active INTEGER NOT NULL DEFAULT 1
+        );
+        -- An analyst's decision on an item: one row per item, the audit table keeps history.
+        CREATE TABLE reviews (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            status TEXT NOT NULL DEFAULT 'unreviewed',  -- unreviewed, reviewed, signal, noise
+            themes TEXT,                    -- JSON list; NULL = the automatic themes stand
+            topics TEXT,                    -- JSON list; NULL = the automatic topics stand
+            fourp TEXT,                     -- JSON list
+            note TEXT,
+            review_by TEXT,                 -- YYYY-MM-DD
+            flagged INTEGER NOT NULL DEFAULT 0,
+            analyst TEXT,
+            decided_at TEXT,
+            revision INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX idx_reviews_status ON reviews(status);
+        CREATE INDEX idx_reviews_review_by ON reviews(review_by);
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL,
+            analyst TEXT NOT NULL,
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            before TEXT,                    -- JSON of the review row before
+            after TEXT                      -- JSON of the review row after
+        );
+        CREATE INDEX idx_audit_item ON audit(item_id);
+        ALTER TABLE items ADD COLUMN auto_score REAL;
+        CREATE INDEX idx_items_auto_score ON items(auto_score);
+        """,
+    )

@@ -21,6 +21,8 @@ DEFAULT_PLUGINS = (
     "horizon.default_plugins.rss",
     "horizon.default_plugins.file",
     "horizon.default_plugins.jsonfeed",
+    "horizon.default_plugins.keywords",
+    "horizon.default_plugins.model",
 )
 ENTRY_POINT_GROUP = "horizon"
 

@@ -90,6 +90,8 @@ class ItemFilter:
     until: datetime | None = None
     limit: int | None = 50
     ids: list[int] | None = None
+    themes: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
     extra_where: list[str] = field(default_factory=list)
     extra_params: list[Any] = field(default_factory=list)
 
@@ -113,6 +115,13 @@ def _where(f: ItemFilter) -> tuple[str, list[Any]]:
     if f.until is not None:
         clauses.append("items.published < ?")
         params.append(iso(f.until))
+    for kind, values in (("theme", f.themes), ("topic", f.topics)):
+        for value in values:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id "
+                "AND t.kind = ? AND t.value = ?)"
+            )
+            params.extend([kind, value])
     if f.ids is not None:
         clauses.append(f"items.id IN ({','.join('?' * len(f.ids)) or 'NULL'})")
         params.extend(f.ids)
@@ -130,7 +139,17 @@ def list_items(db: Database, f: ItemFilter) -> list[dict[str, Any]]:
         f"JOIN sources ON sources.id = items.source_id{where} "
         f"ORDER BY items.published DESC, items.id DESC{limit}"
     )
-    return [item_json(row) for row in db.query(sql, params)]
+    return attach_tags(db, [item_json(row) for row in db.query(sql, params)])
+
+
+def item_ids(db: Database, f: ItemFilter) -> list[int]:
+    where, params = _where(f)
+    return [
+        row[0]
+        for row in db.execute(
+            f"SELECT items.id FROM items{where} ORDER BY items.id", params
+        ).fetchall()
+    ]
 
 
 def search_items(db: Database, query: str, f: ItemFilter) -> list[dict[str, Any]]:
@@ -159,7 +178,34 @@ def search_items(db: Database, query: str, f: ItemFilter) -> list[dict[str, Any]
         item = item_json(row)
         item["snippet"] = row["snippet"]
         out.append(item)
-    return out
+    return attach_tags(db, out)
+
+
+def attach_tags(db: Database, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add `themes` (effective), `auto_themes` (with confidences), `topics` and `fourp`."""
+    if not items:
+        return items
+    ids = [item["id"] for item in items]
+    marks = ",".join("?" * len(ids))
+    effective: dict[int, dict[str, list[str]]] = {}
+    for item_id, kind, value in db.execute(
+        f"SELECT item_id, kind, value FROM item_tags WHERE item_id IN ({marks}) ORDER BY value", ids
+    ).fetchall():
+        effective.setdefault(item_id, {}).setdefault(kind, []).append(value)
+    auto: dict[int, dict[str, float]] = {}
+    for item_id, value, score in db.execute(
+        f"SELECT item_id, value, score FROM auto_tags WHERE tagger = 'combined' AND "
+        f"kind = 'theme' AND assigned = 1 AND item_id IN ({marks}) ORDER BY score DESC",
+        ids,
+    ).fetchall():
+        auto.setdefault(item_id, {})[value] = score
+    for item in items:
+        tags = effective.get(item["id"], {})
+        item["themes"] = tags.get("theme", [])
+        item["auto_themes"] = auto.get(item["id"], {})
+        item["topics"] = tags.get("topic", [])
+        item["fourp"] = tags.get("fourp", [])
+    return items
 
 
 def item_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -210,6 +256,22 @@ def get_item(db: Database, item_id: int) -> dict[str, Any] | None:
             [item_id],
         )
     )
+    attach_tags(db, [item])
+    item["tags"] = list(
+        db.query(
+            "SELECT kind, value, origin, score FROM item_tags WHERE item_id = ? "
+            "ORDER BY kind, value",
+            [item_id],
+        )
+    )
+    item["evidence"] = [
+        {**row, "evidence": json.loads(row["evidence"]) if row["evidence"] else None}
+        for row in db.query(
+            "SELECT tagger, kind, value, score, assigned, evidence, version, tagged_at "
+            "FROM auto_tags WHERE item_id = ? ORDER BY kind, value, tagger",
+            [item_id],
+        )
+    ]
     return item
 
 

@@ -15,6 +15,8 @@ from horizon.plugins import Plugins, load_plugins
 
 if TYPE_CHECKING:
     from horizon.sources import SourceType
+    from horizon.tagging import Tagger, TaggerSet
+    from horizon.taxonomy import Taxonomy
 
 
 class Workspace:
@@ -53,6 +55,23 @@ class Workspace:
             if self.plugins.warnings:  # a plugin that failed to load may explain the error
                 raise ConfigError("\n".join([str(exc), *self.plugins.warnings])) from None
             raise
+
+    @cached_property
+    def tagger_plugins(self) -> dict[str, Tagger]:
+        return self.plugins.collect("register_taggers", "tagger")
+
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        from horizon.taxonomy import load_taxonomy
+
+        override = self.config.raw.get("taxonomy") if self.config_path else None
+        return load_taxonomy(override, self.config.base_dir, self.config.name)
+
+    def taggers(self, only: list[str] | None = None) -> TaggerSet:
+        """The taggers ready to run against this store, combined as the config says."""
+        from horizon.tagging import TaggingContext, prepare_taggers
+
+        return prepare_taggers(self.tagger_plugins, TaggingContext(self.taxonomy, self.db), only)
 
     def require_config(self) -> Config:
         if self.config_path is None:

@@ -8,13 +8,15 @@ import typer
 
 from horizon import queries
 from horizon.commands.common import CsvOpt, JsonOpt, output_format, since_option, workspace
+from horizon.config import THEME_IDS
 from horizon.errors import UsageError
+from horizon.explain import theme_lines
 from horizon.output import console, print_json, render, safe
 from horizon.textutil import terminal_safe
 
 app = typer.Typer(help="Stored items: list, search, show.", no_args_is_help=True)
 
-LIST_COLUMNS = ["id", "published", "source", "title"]
+LIST_COLUMNS = ["id", "published", "source", "themes", "title"]
 SourceOpt = Annotated[
     list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
 ]
@@ -24,15 +26,35 @@ SinceOpt = Annotated[
 ]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", help="At most this many items.")]
 AllOpt = Annotated[bool, typer.Option("--all", help="No limit.")]
+ThemeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--theme", "-t", help="Only items with this theme (repeatable: all must match)."),
+]
+TopicOpt = Annotated[
+    list[str] | None,
+    typer.Option("--topic", help="Only items with this topic (repeatable: all must match)."),
+]
 
 
 def _filter(
-    source: list[str] | None, since: str | None, limit: int, all_: bool
+    source: list[str] | None,
+    since: str | None,
+    limit: int,
+    all_: bool,
+    theme: list[str] | None = None,
+    topic: list[str] | None = None,
 ) -> queries.ItemFilter:
     if limit < 1:
         raise UsageError("--limit must be at least 1")
+    for value in theme or []:
+        if value not in THEME_IDS:
+            raise UsageError(f"--theme: unknown theme {value!r}; use {', '.join(THEME_IDS)}")
     return queries.ItemFilter(
-        source=source or [], since=since_option(since), limit=None if all_ else limit
+        source=source or [],
+        since=since_option(since),
+        limit=None if all_ else limit,
+        themes=theme or [],
+        topics=topic or [],
     )
 
 
@@ -41,14 +63,16 @@ def list_items(
     ctx: typer.Context,
     source: SourceOpt = None,
     since: SinceOpt = None,
+    theme: ThemeOpt = None,
+    topic: TopicOpt = None,
     limit: LimitOpt = 50,
     all_: AllOpt = False,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
-    """Items, newest first."""
+    """Items, newest first, with their themes."""
     ws = workspace(ctx)
-    rows = queries.list_items(ws.db, _filter(source, since, limit, all_))
+    rows = queries.list_items(ws.db, _filter(source, since, limit, all_, theme, topic))
     fmt = output_format(as_json, as_csv)
     render(
         rows,
@@ -65,6 +89,8 @@ def search(
     query: Annotated[str, typer.Argument(help='FTS5 query: words, "a phrase", OR, NOT, prefix*.')],
     source: SourceOpt = None,
     since: SinceOpt = None,
+    theme: ThemeOpt = None,
+    topic: TopicOpt = None,
     limit: LimitOpt = 50,
     all_: AllOpt = False,
     as_json: JsonOpt = False,
@@ -72,7 +98,7 @@ def search(
 ) -> None:
     """Full-text search over titles and text, best match first (SQLite FTS5 syntax)."""
     ws = workspace(ctx)
-    rows = queries.search_items(ws.db, query, _filter(source, since, limit, all_))
+    rows = queries.search_items(ws.db, query, _filter(source, since, limit, all_, theme, topic))
     fmt = output_format(as_json, as_csv)
     render(
         rows,
@@ -93,7 +119,8 @@ def show(
     item_id: Annotated[int, typer.Argument(help="The item's id (see `items list`).")],
     as_json: JsonOpt = False,
 ) -> None:
-    """One item in full: where it came from, its dates, text and earlier versions."""
+    """One item in full: where it came from, why it has each theme (the evidence of every
+    tagger, or the analyst who decided), its text and earlier versions."""
     ws = workspace(ctx)
     item = queries.get_item(ws.db, item_id)
     if item is None:
@@ -114,6 +141,13 @@ def show(
         out.print(f"author:    {safe(item['author'])}")
     if item["language"]:
         out.print(f"language:  {safe(item['language'])}")
+    out.print("themes:")
+    for line in theme_lines(item):
+        out.print(line)
+    if item["topics"]:
+        out.print(f"topics:    {safe(item['topics'])}")
+    if item["fourp"]:
+        out.print(f"4P:        {safe(item['fourp'])}")
     out.print()
     text = terminal_safe(item["text"] or item["summary"], single_line=False)
     out.print(text[:3000] + ("…" if len(text) > 3000 else ""))

@@ -7,11 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlite_utils import Database
 
 from horizon.commands.common import JsonOpt, workspace
 from horizon.output import console, error, print_json, warn
 from horizon.pull import pull_sources
+from horizon.review import PROTECTED_ITEMS
 from horizon.store import Outcome
+from horizon.tagging import tag_items
 from horizon.textutil import terminal_safe
 
 
@@ -68,6 +71,11 @@ def pull(
     def on_done(outcome: Outcome) -> None:
         progress.update(task, advance=1, description=terminal_safe(outcome.source_id))
 
+    taggers = ws.taggers()  # the taxonomy is validated here, before anything is fetched
+
+    def on_items(store: Database, item_ids: list[int]) -> None:
+        tag_items(store, item_ids, taggers)
+
     with progress:
         summary = pull_sources(
             db,
@@ -77,6 +85,8 @@ def pull(
             force=force,
             progress=on_done,
             on_start=on_start,
+            on_items=on_items,
+            protected_sql=PROTECTED_ITEMS,
         )
     if as_json:
         print_json(summary.as_json())

@@ -1,0 +1,70 @@
+"""Tagging quality: rules alone on each labelled set, and what a model trained on N analyst
+decisions adds (a learning curve).
+
+    python benchmarks/tagging_quality.py
+
+The model is trained on N items of tests/data/tagging-dev.jsonl (standing in for N analyst
+decisions; 3 random draws per N) and measured on the sets it never saw: the holdout and, when
+present, the blind set (written independently of the rules).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from horizon import learn
+from horizon.default_plugins.keywords import KeywordTagger
+from horizon.default_plugins.model import ModelTagger
+from horizon.tagging import TaggerSet, TaggingContext, evaluate, read_jsonl
+from horizon.taxonomy import load_taxonomy
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+SETS = ["tagging-dev.jsonl", "tagging-holdout.jsonl", "tagging-blind.jsonl"]
+
+
+def row(name: str, result) -> str:  # type: ignore[no-untyped-def]
+    per = " ".join(
+        f"{t[:4]} P{v['precision']:.2f} R{v['recall']:.2f}" for t, v in result.per_theme.items()
+    )
+    return f"  {name:28s} macro-F1 {result.macro_f1:.3f}   {per}"
+
+
+def main() -> None:
+    taxonomy = load_taxonomy()
+    rules = KeywordTagger()
+    rules.prepare(TaggingContext(taxonomy))
+    sets = {name: read_jsonl(DATA / name, labelled=True) for name in SETS if (DATA / name).exists()}
+    print("Rules alone (the `keywords` tagger):")
+    for name, pairs in sets.items():
+        print(row(f"{name} ({len(pairs)})", evaluate(pairs, TaggerSet([rules], taxonomy))))
+    dev = sets["tagging-dev.jsonl"]
+    unseen = {k: v for k, v in sets.items() if k != "tagging-dev.jsonl"}
+    print("\nRules + model trained on N dev items (mean of 3 draws), on unseen sets:")
+    for n in (50, 100, 200, 300, len(dev)):
+        draws = 1 if n == len(dev) else 3
+        scores: dict[str, list[float]] = {}
+        for seed in range(draws):
+            sample = random.Random(seed).sample(dev, n)
+            model = ModelTagger(learn.fit(sample), 0)
+            model.prepare(TaggingContext(taxonomy))
+            for name, pairs in unseen.items():
+                combined = evaluate(pairs, TaggerSet([rules, model], taxonomy)).macro_f1
+                alone = learn_alone(model, pairs)
+                scores.setdefault(f"{name} combined", []).append(combined)
+                scores.setdefault(f"{name} model alone", []).append(alone)
+        parts = "  ".join(f"{k}: {sum(v) / len(v):.3f}" for k, v in scores.items())
+        print(f"  N={n:<4d} {parts}")
+
+
+def learn_alone(model: ModelTagger, pairs) -> float:  # type: ignore[no-untyped-def]
+    """The model on its own, at probability 0.5."""
+    from horizon.tagging import evaluate_predictions
+
+    docs = [doc for doc, _ in pairs]
+    predicted = [{t.value for t in tags if t.confidence >= 0.5} for tags in model.tag(docs)]
+    return evaluate_predictions(predicted, [truth for _, truth in pairs]).macro_f1
+
+
+if __name__ == "__main__":
+    main()

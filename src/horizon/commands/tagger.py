@@ -1,0 +1,176 @@
+"""`horizon retag` and `horizon tagger`: re-apply, train, classify, evaluate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from horizon import learn, queries
+from horizon.commands.common import JsonOpt, since_option, workspace
+from horizon.output import console, print_json, print_jsonl, render
+from horizon.tagging import evaluate, read_jsonl, tag_items, verdict_json
+
+app = typer.Typer(
+    help="Taggers: train the model, classify and evaluate files, show status.", no_args_is_help=True
+)
+
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        help="JSON Lines: id, title, summary (optional content, url, language, published).",
+        dir_okay=False,
+    ),
+]
+
+
+def retag(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only items published since: 7d, 2w or a date.")
+    ] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-apply the current taggers to stored items (after the rules changed or a model was
+    trained). Idempotent; analysts' decisions are kept and still win."""
+    ws = workspace(ctx)
+    taggers = ws.taggers()
+    ids = queries.item_ids(
+        ws.db, queries.ItemFilter(source=source or [], since=since_option(since), limit=None)
+    )
+    count = tag_items(ws.db, ids, taggers)
+    if as_json:
+        print_json({"items": count, "taggers": taggers.names})
+    else:
+        console(stderr=True).print(f"Re-tagged {count} item(s) with {', '.join(taggers.names)}.")
+
+
+@app.command("train")
+def train(
+    ctx: typer.Context,
+    extra: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from",
+            help="Also learn from a labelled JSON Lines file (with gold 'themes').",
+            dir_okay=False,
+        ),
+    ] = None,
+    minimum: Annotated[
+        int, typer.Option("--min", help="Refuse to train on fewer decided items than this.")
+    ] = learn.MIN_EXAMPLES,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit the `model` tagger on analysts' theme decisions, report by cross-validation what it
+    adds over the rules alone, and make it the active model (re-run `horizon retag` to apply
+    it to stored items)."""
+    ws = workspace(ctx)
+    examples = [pair for path in extra or [] for pair in read_jsonl(path, labelled=True)]
+    rules = ws.taggers(only=["keywords"]).taggers[0]
+    result = learn.train(ws.db, rules, ws.taxonomy, examples, minimum)
+    if as_json:
+        print_json({"model": result.model_id, **result.metrics})
+        return
+    out = console()
+    out.print(
+        f"Model {result.model_id} trained on {result.examples} decided item(s); "
+        f"5-fold cross-validated macro-F1:"
+    )
+    for name in ("rules", "model", "combined"):
+        out.print(f"  {name:9s} {result.metrics[name]['macro_f1']:.3f}")
+    out.print("Run `horizon retag` to apply it to stored items.")
+
+
+@app.command("classify")
+def classify(ctx: typer.Context, file: FileArg, as_json: JsonOpt = False) -> None:
+    """Tag each line of a JSON Lines file with the same taggers as `pull` and print one JSON
+    object per line: id, themes, topics, fourp, scores (per theme, 0-1) and evidence."""
+    ws = workspace(ctx)
+    pairs = read_jsonl(file, labelled=False)
+    taggers = ws.taggers()
+    docs = [doc for doc, _ in pairs]
+    print_jsonl(
+        verdict_json(doc, verdict) for doc, verdict in zip(docs, taggers.run(docs), strict=True)
+    )
+
+
+@app.command("evaluate")
+def evaluate_file(
+    ctx: typer.Context,
+    file: FileArg,
+    errors: Annotated[
+        bool, typer.Option("--errors", help="Also list the items got wrong.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Per-theme precision, recall and F1, and macro-F1, of the automatic themes against the
+    gold `themes` in a JSON Lines file."""
+    ws = workspace(ctx)
+    result = evaluate(read_jsonl(file, labelled=True), ws.taggers())
+    if as_json:
+        data = result.as_json()
+        if errors:
+            data["errors"] = result.errors
+        print_json(data)
+        return
+    rows = [{"theme": t, **v} for t, v in result.per_theme.items()]
+    render(rows, ["theme", "precision", "recall", "f1", "support", "tp", "fp", "fn"], fmt="table")
+    console().print(f"macro-F1 {result.macro_f1:.3f} over {result.items} item(s)")
+    if errors:
+        render(
+            result.errors,
+            ["id", "gold", "predicted", "title"],
+            fmt="table",
+            max_width={"title": 70},
+        )
+
+
+@app.command("status")
+def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """The taggers that tag new items, the taxonomy version, and the trained models."""
+    ws = workspace(ctx)
+    taggers = ws.taggers()
+    models = list(
+        ws.db.query(
+            "SELECT id, created_at, examples, active, metrics FROM tag_models ORDER BY id DESC"
+        )
+    )
+    decided = ws.db.execute("SELECT count(*) FROM reviews WHERE themes IS NOT NULL").fetchone()[0]
+    data = {
+        "taggers": [
+            {"name": t.name, "role": t.role, "version": t.version} for t in taggers.taggers
+        ],
+        "taxonomy": ws.taxonomy.version,
+        "decided_items": decided,
+        "models": models,
+    }
+    if as_json:
+        print_json(data)
+        return
+    out = console()
+    out.print(f"taxonomy {ws.taxonomy.version}; {decided} item(s) with analysts' theme decisions")
+    for t in taggers.taggers:
+        out.print(f"  {t.name} ({t.role}) {t.version}")
+    if not models:
+        out.print(
+            "No model trained yet: `horizon tagger train` once analysts have decided "
+            f"{learn.MIN_EXAMPLES} items."
+        )
+    for m in models:
+        import json
+
+        metrics = json.loads(m["metrics"] or "{}")
+        combined = metrics.get("combined", {}).get("macro_f1")
+        out.print(
+            f"  model {m['id']} {'(active) ' if m['active'] else ''}{m['created_at']}: "
+            f"{m['examples']} examples, cross-validated macro-F1 {combined}"
+        )
+
+
+def register(root: typer.Typer) -> None:
+    root.command("retag")(retag)
+    root.add_typer(app, name="tagger")

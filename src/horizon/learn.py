@@ -1,0 +1,288 @@
+"""The `model` tagger's learning: TF-IDF (words and character n-grams) with one logistic
+regression per theme, fitted on analysts' decisions, stored in the store as compressed JSON
+(never pickle), and explained by the n-grams that pushed a prediction up."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+from sqlite_utils import Database
+
+from horizon.config import THEME_IDS
+from horizon.db import transaction
+from horizon.errors import UsageError
+from horizon.tagging import Doc, Tagger
+from horizon.textutil import iso, utcnow
+
+MIN_EXAMPLES = 40
+MIN_POSITIVES = 5
+MODEL_FORMAT = 1
+WORD_PARAMS: dict[str, Any] = {
+    "ngram_range": (1, 2),
+    "min_df": 2,
+    "max_features": 40000,
+    "sublinear_tf": True,
+    "strip_accents": "unicode",
+}
+CHAR_PARAMS: dict[str, Any] = {
+    "analyzer": "char_wb",
+    "ngram_range": (3, 5),
+    "min_df": 2,
+    "max_features": 60000,
+    "sublinear_tf": True,
+    "strip_accents": "unicode",
+}
+C = 4.0
+
+
+def model_text(doc: Doc) -> str:
+    """Title twice (it carries most of the signal) and the opening text."""
+    return f"{doc.title} {doc.title} {doc.text[:2000]}"
+
+
+@dataclass
+class ThemeModel:
+    """Vectorisers and per-theme coefficients; everything JSON-serialisable."""
+
+    word: TfidfVectorizer
+    char: TfidfVectorizer
+    coef: dict[str, np.ndarray]
+    intercept: dict[str, float]
+    examples: int
+
+    @property
+    def themes(self) -> list[str]:
+        return list(self.coef)
+
+    def features(self, docs: Sequence[Doc]) -> sparse.csr_matrix:
+        texts = [model_text(d) for d in docs]
+        return sparse.hstack([self.word.transform(texts), self.char.transform(texts)]).tocsr()
+
+    def probabilities(self, matrix: sparse.csr_matrix) -> dict[str, np.ndarray]:
+        out = {}
+        for theme, coef in self.coef.items():
+            z = matrix @ coef + self.intercept[theme]
+            out[theme] = 1.0 / (1.0 + np.exp(-z))
+        return out
+
+    def explain(self, matrix: sparse.csr_matrix, row: int, theme: str, n: int = 5) -> list[str]:
+        """The n-grams that pushed this item's score for the theme up the most."""
+        vector = matrix.getrow(row)
+        contributions = vector.multiply(self.coef[theme]).tocsr()
+        if contributions.nnz == 0:
+            return []
+        order = np.argsort(contributions.data)[::-1][:n]
+        names = self._names()
+        return [names[contributions.indices[i]] for i in order if contributions.data[i] > 0]
+
+    def _names(self) -> list[str]:
+        cached = self.__dict__.get("_feature_names")
+        if cached is None:
+            words = [""] * len(self.word.vocabulary_)
+            for term, index in self.word.vocabulary_.items():
+                words[index] = term
+            chars = [""] * len(self.char.vocabulary_)
+            for term, index in self.char.vocabulary_.items():
+                chars[index] = f"~{term}~"
+            cached = words + chars
+            self.__dict__["_feature_names"] = cached
+        return cached
+
+    def to_bytes(self) -> bytes:
+        data = {
+            "format": MODEL_FORMAT,
+            "examples": self.examples,
+            "word": {
+                "params": _jsonable(WORD_PARAMS),
+                "vocabulary": _ints(self.word.vocabulary_),
+                "idf": self.word.idf_.round(6).tolist(),
+            },
+            "char": {
+                "params": _jsonable(CHAR_PARAMS),
+                "vocabulary": _ints(self.char.vocabulary_),
+                "idf": self.char.idf_.round(6).tolist(),
+            },
+            "coef": {t: c.round(6).tolist() for t, c in self.coef.items()},
+            "intercept": self.intercept,
+        }
+        return zlib.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"), 6)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> ThemeModel:
+        data = json.loads(zlib.decompress(blob))
+        if data.get("format") != MODEL_FORMAT:
+            raise UsageError(
+                "the stored model was made by another horizon version; run "
+                "`horizon tagger train` again"
+            )
+
+        def vectoriser(part: dict[str, Any]) -> TfidfVectorizer:
+            params = {k: tuple(v) if isinstance(v, list) else v for k, v in part["params"].items()}
+            params.pop("max_features", None)
+            params.pop("min_df", None)
+            vec = TfidfVectorizer(vocabulary=part["vocabulary"], **params)
+            vec.idf_ = np.array(part["idf"])
+            return vec
+
+        return cls(
+            vectoriser(data["word"]),
+            vectoriser(data["char"]),
+            {t: np.array(c) for t, c in data["coef"].items()},
+            {t: float(v) for t, v in data["intercept"].items()},
+            int(data["examples"]),
+        )
+
+
+def _ints(vocabulary: dict[str, Any]) -> dict[str, int]:
+    return {term: int(index) for term, index in vocabulary.items()}
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
+
+
+def fit(examples: Sequence[tuple[Doc, set[str]]]) -> ThemeModel:
+    """Fit the vectorisers and one classifier per theme with enough positives and negatives."""
+    texts = [model_text(doc) for doc, _ in examples]
+    word = TfidfVectorizer(**WORD_PARAMS)
+    char = TfidfVectorizer(**CHAR_PARAMS)
+    matrix = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr()
+    coef, intercept = {}, {}
+    for theme in THEME_IDS:
+        y = np.array([1 if theme in labels else 0 for _, labels in examples])
+        if y.sum() < MIN_POSITIVES or (len(y) - y.sum()) < MIN_POSITIVES:
+            continue  # the model abstains on this theme; the rules decide alone
+        clf = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear")
+        clf.fit(matrix, y)
+        coef[theme] = clf.coef_[0]
+        intercept[theme] = float(clf.intercept_[0])
+    return ThemeModel(word, char, coef, intercept, len(examples))
+
+
+def cross_validate(
+    examples: Sequence[tuple[Doc, set[str]]], folds: int = 5, seed: int = 7
+) -> list[tuple[int, dict[str, float]]]:
+    """Out-of-fold probabilities per example (index, {theme: p}) for honest metrics."""
+    out: list[tuple[int, dict[str, float]]] = []
+    if len(examples) < folds * 4:
+        return out
+    splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
+    indices = np.arange(len(examples))
+    for train_idx, test_idx in splitter.split(indices):
+        model = fit([examples[i] for i in train_idx])
+        test_docs = [examples[i][0] for i in test_idx]
+        probs = model.probabilities(model.features(test_docs))
+        for row, index in enumerate(test_idx):
+            out.append((int(index), {t: float(p[row]) for t, p in probs.items()}))
+    return out
+
+
+def decisions(db: Database) -> list[tuple[Doc, set[str]]]:
+    """Analysts' theme decisions in the store, as training examples."""
+    from horizon.tagging import documents
+
+    rows = db.execute("SELECT item_id, themes FROM reviews WHERE themes IS NOT NULL").fetchall()
+    labels = {row[0]: set(json.loads(row[1])) for row in rows}
+    docs = documents(db, list(labels))
+    return [(doc, labels[doc.id]) for doc in docs]
+
+
+def save(db: Database, model: ThemeModel, metrics: dict[str, Any]) -> int:
+    with transaction(db):
+        db.execute("UPDATE tag_models SET active = 0 WHERE tagger = 'model'")
+        row = db.table("tag_models").insert(
+            {
+                "tagger": "model",
+                "created_at": iso(utcnow()),
+                "examples": model.examples,
+                "params": json.dumps(
+                    {
+                        "word": _jsonable(WORD_PARAMS),
+                        "char": _jsonable(CHAR_PARAMS),
+                        "C": C,
+                        "themes": model.themes,
+                    }
+                ),
+                "metrics": json.dumps(metrics),
+                "data": model.to_bytes(),
+                "active": 1,
+            }
+        )
+    return int(row.last_pk or 0)
+
+
+def load_active(db: Database) -> tuple[int, ThemeModel] | None:
+    rows = db.execute(
+        "SELECT id, data FROM tag_models WHERE tagger = 'model' AND active = 1 "
+        "ORDER BY id DESC LIMIT 1"
+    ).fetchall()
+    if not rows:
+        return None
+    return int(rows[0][0]), ThemeModel.from_bytes(rows[0][1])
+
+
+@dataclass
+class TrainResult:
+    model_id: int
+    examples: int
+    metrics: dict[str, Any]
+
+
+def train(
+    db: Database,
+    rules: Tagger,
+    taxonomy: Any,
+    extra: Sequence[tuple[Doc, set[str]]] = (),
+    minimum: int = MIN_EXAMPLES,
+) -> TrainResult:
+    """Fit a model on the analysts' decisions (plus any labelled files), measure by 5-fold
+    cross-validation what it adds to the rules, and store it as the active model."""
+    from horizon.tagging import AutoTag, TaggerSet, evaluate_predictions
+
+    examples = decisions(db) + list(extra)
+    if len(examples) < minimum:
+        raise UsageError(
+            f"only {len(examples)} decided item(s) to learn from; at least "
+            f"{minimum} are needed (review more items, or pass --from FILE.jsonl)"
+        )
+    folds = cross_validate(examples)
+    docs = [doc for doc, _ in examples]
+    gold = [labels for _, labels in examples]
+    rule_tags = rules.tag(docs)
+    combiner = TaggerSet([rules, _Supporting()], taxonomy)
+    rules_only, model_only, combined = [], [], []
+    for index, probs in folds:
+        verdict = {t.value: t.confidence for t in rule_tags[index] if t.kind == "theme"}
+        rules_only.append({t for t, c in verdict.items() if c >= 0.5})
+        model_only.append({t for t, p in probs.items() if p >= 0.5})
+        merged = combiner.combine(
+            {
+                rules.name: [t for t in rule_tags[index] if t.kind == "theme"],
+                "model": [AutoTag("theme", t, p, p) for t, p in probs.items()],
+            }
+        )
+        combined.append({v for (k, v), c in merged.items() if k == "theme" and c >= 0.5})
+    truth = [gold[index] for index, _ in folds]
+    metrics = {
+        "examples": len(examples),
+        "cross_validated": len(folds),
+        "rules": evaluate_predictions(rules_only, truth).as_json(),
+        "model": evaluate_predictions(model_only, truth).as_json(),
+        "combined": evaluate_predictions(combined, truth).as_json(),
+    }
+    model = fit(examples)
+    return TrainResult(save(db, model, metrics), len(examples), metrics)
+
+
+class _Supporting(Tagger):
+    name = "model"
+    role = "supporting"

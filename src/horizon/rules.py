@@ -1,0 +1,406 @@
+"""The rule engine behind the `keywords` tagger: every term of the taxonomy in one Aho-Corasick
+automaton, matched once over an item's folded title and text; rules scored from the hits.
+
+Text and terms are folded the same way: case-folded, accents removed, every run of
+non-alphanumerics made one space. A term is a word or phrase matched on word boundaries;
+`encrypt*` also matches longer words (prefix), `*missbrauch` and `*darstellung*` match inside
+compounds.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick
+
+from horizon.taxonomy import Rule, Taxonomy
+
+_NON_WORD = re.compile(r"[\W_]+")
+SEPARATOR = " . "  # between title and text: no phrase can span it
+
+
+def _accent_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
+        if base and base != char:
+            table[code] = base.casefold()
+    table.update(
+        {
+            ord("ß"): "ss",
+            ord("æ"): "ae",
+            ord("œ"): "oe",
+            ord("ø"): "o",
+            ord("đ"): "d",
+            ord("ł"): "l",
+            ord("þ"): "th",
+        }
+    )
+    return table
+
+
+_ACCENTS = _accent_table()
+
+
+# Most text is folded with one bytes.translate: lower-case letters and digits kept, every other
+# byte a space. Latin text with accents goes through NFKD first; text in other scripts (where
+# that would drop most letters) takes the slower Unicode path.
+_ASCII_TABLE = bytes(
+    (c + 32 if 65 <= c <= 90 else c) if (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122) else 32
+    for c in range(256)
+)
+_SPECIAL = {
+    "ß": "ss",
+    "ẞ": "ss",
+    "æ": "ae",
+    "Æ": "ae",
+    "œ": "oe",
+    "Œ": "oe",
+    "ø": "o",
+    "Ø": "o",
+    "ł": "l",
+    "Ł": "l",
+    "đ": "d",
+    "Đ": "d",
+    "þ": "th",
+    "ı": "i",
+}
+_SPECIAL_RE = re.compile("|".join(_SPECIAL))
+
+
+def fold(text: str) -> str:
+    """Case-folded, accent-free, punctuation as single spaces: how text and terms are compared."""
+    if text.isascii():
+        data = text.encode("ascii")
+    else:
+        if _SPECIAL_RE.search(text):
+            text = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], text)
+        # Common punctuation outside ASCII (quotes, dashes, spaces) must become a space, not
+        # vanish; str.replace on each is far cheaper than one regex over the text.
+        spaced = text
+        for mark in _PUNCTUATION:
+            if mark in spaced:
+                spaced = spaced.replace(mark, " ")
+        data = unicodedata.normalize("NFKD", spaced).encode("ascii", "ignore")
+        if len(data) < 0.9 * len(spaced):
+            return _NON_WORD.sub(" ", text.casefold().translate(_ACCENTS)).strip()
+    return " ".join(data.translate(_ASCII_TABLE).decode("ascii").split())
+
+
+_PUNCTUATION = (
+    "\u2019",
+    "\u2018",
+    "\u201c",
+    "\u201d",
+    "\u201e",
+    "\u2014",
+    "\u2013",
+    "\u2026",
+    "\u00ab",
+    "\u00bb",
+    "\u00a0",
+    "\u2022",
+    "\u00b7",
+    "\u2032",
+    "\u2010",
+    "\u2011",
+    "\u202f",
+    "\u2009",
+    "\u00bf",
+    "\u00a1",
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    term: int
+    field: str  # "title" or "text"
+    start: int  # character offset in the folded document
+
+
+@dataclass
+class CompiledRule:
+    owner: str  # "topic:encryption", "theme:legislation", "fourp:pursue"
+    index: int
+    groups: tuple[frozenset[int], ...]
+    near: int | None
+    weight: float
+    title_only: bool
+    unless: frozenset[int]
+
+
+@dataclass
+class Match:
+    """Why one rule fired: the terms that satisfied each of its groups."""
+
+    owner: str
+    rule: int
+    score: float
+    terms: list[dict[str, Any]]
+
+
+@dataclass
+class Scored:
+    """The keyword tagger's verdict on one item."""
+
+    themes: dict[str, float] = field(default_factory=dict)
+    topics: dict[str, float] = field(default_factory=dict)
+    fourp: dict[str, float] = field(default_factory=dict)
+    matches: list[Match] = field(default_factory=list)
+    excluded: dict[str, list[str]] = field(default_factory=dict)
+
+    def assigned(self, kind: str, threshold_of: dict[str, float]) -> list[str]:
+        scores = getattr(self, kind)
+        return [k for k, v in scores.items() if v >= threshold_of[k]]
+
+
+class RuleSet:
+    """A taxonomy compiled for matching."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        self._keys: dict[str, int] = {}
+        self.labels: list[str] = []
+        self.rules: list[CompiledRule] = []
+        self.trigger: dict[int, list[int]] = {}
+        self.excludes: dict[str, frozenset[int]] = {}
+        self.thresholds: dict[str, dict[str, float]] = {"themes": {}, "topics": {}, "fourp": {}}
+        default = taxonomy.threshold
+        for name, topic in taxonomy.topics.items():
+            self._add_rules(f"topic:{name}", topic.rules)
+            self.excludes[f"topic:{name}"] = self._group(topic.exclude)
+            self.thresholds["topics"][name] = topic.threshold or default
+        for name, theme in taxonomy.themes.items():
+            self._add_rules(f"theme:{name}", theme.rules)
+            self.excludes[f"theme:{name}"] = self._group(theme.exclude)
+            self.thresholds["themes"][name] = theme.threshold or default
+        for name, lens in taxonomy.fourp.items():
+            self._add_rules(f"fourp:{name}", lens.rules)
+            self.thresholds["fourp"][name] = lens.threshold or default
+        # Phrases whose words never count on their own ("law" in "law enforcement").
+        self.ignore = self._group(taxonomy.ignore)
+        self.automaton = ahocorasick.Automaton()
+        for key, term_id in self._keys.items():
+            self.automaton.add_word(key, term_id)
+        if self._keys:
+            self.automaton.make_automaton()
+
+    # -- compiling -------------------------------------------------------------------------
+    def _expand(self, terms: list[str], seen: frozenset[str] = frozenset()) -> list[str]:
+        out: list[str] = []
+        for term in terms:
+            if term.startswith("@"):
+                name = term[1:]
+                if name in seen:
+                    continue  # a set that includes itself: ignore the cycle
+                out.extend(self._expand(self.taxonomy.sets.get(name, []), seen | {name}))
+            else:
+                out.append(term)
+        return out
+
+    def _term_id(self, term: str) -> int | None:
+        prefix = term.endswith("*")
+        infix_left = term.startswith("*")
+        core = fold(term.strip("*"))
+        if not core:
+            return None
+        key = ("" if infix_left else " ") + core + ("" if prefix else " ")
+        if key not in self._keys:
+            self._keys[key] = len(self.labels)
+            self.labels.append(term)
+        return self._keys[key]
+
+    def _group(self, terms: list[str]) -> frozenset[int]:
+        ids = (self._term_id(t) for t in self._expand(terms))
+        return frozenset(i for i in ids if i is not None)
+
+    def _add_rules(self, owner: str, rules: list[Rule]) -> None:
+        for index, rule in enumerate(rules):
+            groups = [self._group(rule.terms)]
+            for group in rule.and_:
+                groups.append(self._group([group] if isinstance(group, str) else group))
+            compiled = CompiledRule(
+                owner,
+                index,
+                tuple(groups),
+                rule.near,
+                rule.weight,
+                rule.title,
+                self._group(rule.unless),
+            )
+            position = len(self.rules)
+            self.rules.append(compiled)
+            for term_id in groups[0]:
+                self.trigger.setdefault(term_id, []).append(position)
+
+    # -- matching --------------------------------------------------------------------------
+    def document(self, title: str, text: str) -> tuple[str, int]:
+        """The folded document that is matched, and where the title ends in it."""
+        folded_title = fold(title)
+        body = fold(text[: self.taxonomy.text_chars]) if text else ""
+        doc = " " + folded_title + SEPARATOR + body + " "
+        return doc, len(folded_title) + 1
+
+    def hits(self, title: str, text: str) -> tuple[dict[int, list[int]], str, int]:
+        """Where each term matched: term id -> start offsets in the folded document."""
+        doc, title_end = self.document(title, text)
+        found: dict[int, list[int]] = {}
+        masks: list[tuple[int, int]] = []
+        lengths, ignore = self._lengths, self.ignore
+        for end, term_id in self.automaton.iter(doc):
+            start = end + 1 - lengths[term_id]
+            if term_id in ignore:
+                masks.append((start, end))
+            elif term_id in found:
+                found[term_id].append(start)
+            else:
+                found[term_id] = [start]
+        if masks:
+            found = self._unmasked(found, masks)
+        return found, doc, title_end
+
+    @property
+    def _lengths(self) -> list[int]:
+        lengths = self.__dict__.get("_length_list")
+        if lengths is None:
+            lengths = [0] * len(self.labels)
+            for key, term_id in self._keys.items():
+                lengths[term_id] = len(key)
+            self.__dict__["_length_list"] = lengths
+        return lengths
+
+    def _unmasked(
+        self, found: dict[int, list[int]], masks: list[tuple[int, int]]
+    ) -> dict[int, list[int]]:
+        kept: dict[int, list[int]] = {}
+        for term_id, starts in found.items():
+            length = self._lengths[term_id]
+            for start in starts:
+                end = start + length - 1
+                if not any(m_start <= start and end <= m_end for m_start, m_end in masks):
+                    kept.setdefault(term_id, []).append(start)
+        return kept
+
+    def score(self, title: str, text: str) -> Scored:
+        """Score every topic, theme and 4P lens for one item."""
+        found, doc, title_end = self.hits(title, text)
+        result = Scored()
+        if not found:
+            return result
+        trigger = self.trigger
+        candidates = sorted(
+            {r for term_id in found if term_id in trigger for r in trigger[term_id]}
+        )
+        if not candidates:
+            return result
+        lengths = self._lengths
+        positions: list[int] | None = None
+        vetoed: set[str] = set()
+        for owner, terms in self.excludes.items():
+            hit = terms.intersection(found)
+            if hit:
+                vetoed.add(owner)
+                result.excluded[owner.split(":", 1)[1]] = sorted(self.labels[t] for t in hit)
+        for position in candidates:
+            rule = self.rules[position]
+            if rule.owner in vetoed or (rule.unless and not rule.unless.isdisjoint(found)):
+                continue
+            chosen: list[list[Hit]] = []
+            for group in rule.groups:
+                present = group.intersection(found)
+                if not present:
+                    break
+                group_hits = [
+                    Hit(t, "title" if s < title_end else "text", s)
+                    for t in present
+                    for s in found[t]
+                ]
+                if rule.title_only:
+                    group_hits = [h for h in group_hits if h.field == "title"]
+                if chosen:
+                    # Another group must be met by other words, not the same phrase again.
+                    group_hits = [
+                        h
+                        for h in group_hits
+                        if any(not _overlap(h, first, lengths) for first in chosen[0])
+                    ]
+                if not group_hits:
+                    break
+                chosen.append(group_hits)
+            else:
+                if rule.near is not None and len(chosen) > 1:
+                    if positions is None:
+                        positions = [m.start() for m in re.finditer(" ", doc)]
+                    if not _within(chosen, rule.near, positions):
+                        continue
+                self._credit(result, rule, chosen, doc)
+        for name, value in result.topics.items():
+            theme = self.taxonomy.topics[name].theme
+            if f"theme:{theme}" not in vetoed:
+                result.themes[theme] = result.themes.get(theme, 0.0) + value
+        return result
+
+    def _credit(
+        self, result: Scored, rule: CompiledRule, chosen: list[list[Hit]], doc: str
+    ) -> None:
+        score = rule.weight
+        if any(h.field == "title" for h in chosen[0]):
+            score += self.taxonomy.title_bonus
+        kind, name = rule.owner.split(":", 1)
+        bucket = {"topic": result.topics, "theme": result.themes, "fourp": result.fourp}[kind]
+        bucket[name] = bucket.get(name, 0.0) + score
+        terms = []
+        for hit in _first_per_group(chosen):
+            length = self._lengths[hit.term]
+            terms.append(
+                {
+                    "term": self.labels[hit.term],
+                    "field": hit.field,
+                    "text": doc[hit.start : hit.start + length].strip(),
+                }
+            )
+        result.matches.append(Match(rule.owner, rule.index, score, terms))
+
+
+def _overlap(a: Hit, b: Hit, lengths: list[int]) -> bool:
+    return a.start < b.start + lengths[b.term] - 1 and b.start < a.start + lengths[a.term] - 1
+
+
+def _word_index(positions: list[int], offset: int) -> int:
+    return bisect.bisect_right(positions, offset)
+
+
+def _within(groups: list[list[Hit]], near: int, positions: list[int]) -> bool:
+    """True when one hit of every group falls inside a window of `near` words."""
+    tagged = sorted(
+        (_word_index(positions, h.start), g) for g, hits in enumerate(groups) for h in hits
+    )
+    need = len(groups)
+    counts: dict[int, int] = {}
+    left = 0
+    for word, group in tagged:
+        counts[group] = counts.get(group, 0) + 1
+        while tagged[left][0] < word - near:
+            old = tagged[left][1]
+            counts[old] -= 1
+            if not counts[old]:
+                del counts[old]
+            left += 1
+        if len(counts) == need:
+            return True
+    return False
+
+
+def _first_per_group(groups: list[list[Hit]]) -> list[Hit]:
+    out = []
+    for hits in groups:
+        best = min(hits, key=lambda h: (h.field != "title", h.start))
+        out.append(best)
+    return out

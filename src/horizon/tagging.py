@@ -1,0 +1,428 @@
+"""Apply the taggers to items, combine their verdicts, and store every tag with its evidence.
+
+Each tagger (the `keywords` rules, the trained `model`, or a plugin's) gives, per item, a score,
+a confidence in [0, 1] and evidence for each theme, topic or 4P lens it has an opinion on.
+`TaggerSet.combine` turns them into one confidence per tag, assigned at 0.5 or more. An
+analyst's decision (the `reviews` table) always wins over the automatic one and is never
+overwritten by re-tagging.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sqlite_utils import Database
+
+from horizon.config import THEME_IDS
+from horizon.db import transaction
+from horizon.errors import UsageError
+from horizon.taxonomy import Taxonomy
+from horizon.textutil import iso, utcnow
+
+KINDS = ("theme", "topic", "fourp")
+COMBINED = "combined"  # the auto_tags rows holding the combined automatic decision
+LIFT = 0.55  # a model alone must reach 0.5 / LIFT = 0.91 to add a tag the rules did not see
+VETO = 0.1  # a model this sure an item is not in a theme overrides a weak rule hit ...
+STRONG = 0.75  # ... unless the rules' confidence is at least this
+BATCH = 500
+
+
+@dataclass
+class Doc:
+    """What a tagger sees of an item."""
+
+    id: Any
+    title: str
+    text: str
+    language: str | None = None
+
+
+@dataclass
+class AutoTag:
+    """One tagger's opinion of one tag for one item."""
+
+    kind: str  # theme, topic, fourp
+    value: str
+    score: float
+    confidence: float  # 0..1; 0.5 is the tagger's own threshold
+    evidence: Any = None
+
+    @property
+    def assigned(self) -> bool:
+        return self.confidence >= 0.5
+
+
+@dataclass
+class TaggingContext:
+    taxonomy: Taxonomy
+    db: Database | None = None
+
+
+class Tagger:
+    """A way of tagging items, registered with `register_taggers`.
+
+    `prepare` is called once before tagging (return False to sit this run out, e.g. no model
+    has been trained yet); `tag` returns one list of AutoTag per document, in order.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    role: ClassVar[str] = "primary"  # primary (rules) or supporting (a learned model)
+    version: str = ""
+
+    def prepare(self, context: TaggingContext) -> bool:
+        return True
+
+    def tag(self, docs: Sequence[Doc]) -> list[list[AutoTag]]:
+        raise NotImplementedError
+
+
+@dataclass
+class Verdict:
+    """The combined automatic decision on one item, with every tagger's opinion kept."""
+
+    by_tagger: dict[str, list[AutoTag]] = field(default_factory=dict)
+    combined: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def assigned(self, kind: str) -> list[str]:
+        return sorted(v for (k, v), conf in self.combined.items() if k == kind and conf >= 0.5)
+
+    def confidence(self, kind: str, value: str) -> float:
+        return self.combined.get((kind, value), 0.0)
+
+    @property
+    def top(self) -> float:
+        return max((c for (k, _), c in self.combined.items() if k == "theme"), default=0.0)
+
+
+class TaggerSet:
+    """The prepared taggers of one run, and how their verdicts are combined."""
+
+    def __init__(self, taggers: Sequence[Tagger], taxonomy: Taxonomy) -> None:
+        self.taggers = list(taggers)
+        self.taxonomy = taxonomy
+        self.roles = {t.name: t.role for t in self.taggers}
+
+    @property
+    def names(self) -> list[str]:
+        return [t.name for t in self.taggers]
+
+    def run(self, docs: Sequence[Doc]) -> list[Verdict]:
+        verdicts = [Verdict() for _ in docs]
+        for tagger in self.taggers:
+            results = tagger.tag(docs)
+            for verdict, tags in zip(verdicts, results, strict=True):
+                verdict.by_tagger[tagger.name] = tags
+        for verdict in verdicts:
+            verdict.combined = self.combine(verdict.by_tagger)
+            if not verdict.assigned("theme"):
+                # The 4P lens is applied to identified trends: no theme, no 4P.
+                verdict.combined = {k: v for k, v in verdict.combined.items() if k[0] != "fourp"}
+        return verdicts
+
+    def combine(self, by_tagger: Mapping[str, list[AutoTag]]) -> dict[tuple[str, str], float]:
+        """One confidence per tag from the rules (primary taggers) and the models (supporting).
+
+        The rules decide. A model lifts a tag the rules found some evidence for (confidence
+        `max(rules, model)`), adds one the rules found none for only when it is very sure
+        (`LIFT x model`, so at a probability of 0.91 or more), and vetoes a weak rule hit it
+        is sure is wrong (probability `VETO` or less, rules under `STRONG`).
+        """
+        primary: dict[tuple[str, str], float] = {}
+        support: dict[tuple[str, str], list[float]] = {}
+        for name, tags in by_tagger.items():
+            role = self.roles.get(name, "primary")
+            for tag in tags:
+                key = (tag.kind, tag.value)
+                if role == "primary":
+                    primary[key] = max(primary.get(key, 0.0), tag.confidence)
+                else:
+                    support.setdefault(key, []).append(tag.confidence)
+        combined = dict(primary)
+        for key, values in support.items():
+            p = sum(values) / len(values)
+            rules = primary.get(key, 0.0)
+            conf = max(rules, p) if rules > 0 else LIFT * p
+            if p <= VETO and rules < STRONG:
+                conf = min(conf, 0.49)
+            combined[key] = conf
+        return combined
+
+
+def documents(db: Database, item_ids: Sequence[int]) -> list[Doc]:
+    docs = []
+    for start in range(0, len(item_ids), BATCH):
+        chunk = list(item_ids[start : start + BATCH])
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(
+            f"SELECT id, title, summary, text, language FROM items WHERE id IN ({marks})", chunk
+        ).fetchall():
+            docs.append(Doc(row[0], row[1] or "", _body(row[2], row[3]), row[4]))
+    return docs
+
+
+def _body(summary: str | None, text: str | None) -> str:
+    """The opening text an item is judged on: its summary, then its text if that adds more."""
+    summary, text = summary or "", text or ""
+    if not summary or text.startswith(summary.rstrip("…")[:200]):
+        return text or summary
+    return summary + " " + text
+
+
+def tag_items(db: Database, item_ids: Sequence[int], taggers: TaggerSet) -> int:
+    """Tag items and store the results (inside the caller's transaction, if any)."""
+    if not item_ids or not taggers.taggers:
+        return 0
+    stamp = iso(utcnow()) or ""
+    count = 0
+    for start in range(0, len(item_ids), BATCH):
+        docs = documents(db, item_ids[start : start + BATCH])
+        verdicts = taggers.run(docs)
+        with transaction(db):
+            _store(db, docs, verdicts, taggers, stamp)
+        count += len(docs)
+    return count
+
+
+def _store(
+    db: Database, docs: Sequence[Doc], verdicts: Sequence[Verdict], taggers: TaggerSet, stamp: str
+) -> None:
+    ids = [d.id for d in docs]
+    marks = ",".join("?" * len(ids))
+    names = taggers.names
+    db.execute(
+        f"DELETE FROM auto_tags WHERE item_id IN ({marks}) AND tagger IN "
+        f"({','.join('?' * (len(names) + 1))})",
+        [*ids, *names, COMBINED],
+    )
+    rows: list[tuple[Any, ...]] = []
+    versions = {t.name: t.version for t in taggers.taggers}
+    for doc, verdict in zip(docs, verdicts, strict=True):
+        for name, tags in verdict.by_tagger.items():
+            for tag in tags:
+                rows.append(
+                    (
+                        doc.id,
+                        name,
+                        tag.kind,
+                        tag.value,
+                        round(tag.score, 4),
+                        int(tag.assigned),
+                        json.dumps(tag.evidence, ensure_ascii=False),
+                        versions.get(name),
+                        stamp,
+                    )
+                )
+        for (kind, value), confidence in verdict.combined.items():
+            if confidence > 0:
+                rows.append(
+                    (
+                        doc.id,
+                        COMBINED,
+                        kind,
+                        value,
+                        round(confidence, 4),
+                        int(confidence >= 0.5),
+                        None,
+                        None,
+                        stamp,
+                    )
+                )
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO auto_tags (item_id, tagger, kind, value, score, "
+        "assigned, evidence, version, tagged_at) VALUES (?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    db.conn.executemany(
+        "UPDATE items SET auto_score = ? WHERE id = ?",
+        [(round(v.top, 4), d.id) for d, v in zip(docs, verdicts, strict=True)],
+    )
+    refresh_effective(db, ids, {d.id: v for d, v in zip(docs, verdicts, strict=True)})
+
+
+def refresh_effective(
+    db: Database, item_ids: Sequence[int], verdicts: Mapping[Any, Verdict] | None = None
+) -> None:
+    """Recompute item_tags: the analyst's tags where they decided, else the automatic ones."""
+    if not item_ids:
+        return
+    marks = ",".join("?" * len(item_ids))
+    reviews = {
+        row[0]: row
+        for row in db.execute(
+            f"SELECT item_id, themes, topics, fourp, analyst FROM reviews "
+            f"WHERE item_id IN ({marks})",
+            list(item_ids),
+        ).fetchall()
+    }
+    if verdicts is None:
+        verdicts = _stored_verdicts(db, item_ids)
+    db.execute(f"DELETE FROM item_tags WHERE item_id IN ({marks})", list(item_ids))
+    rows: list[tuple[Any, ...]] = []
+    for item_id in item_ids:
+        verdict = verdicts.get(item_id) or Verdict()
+        review = reviews.get(item_id)
+        for index, kind in enumerate(KINDS):
+            decided = review[1 + index] if review else None
+            if review is not None and decided is not None:
+                origin = f"analyst:{review[4]}"
+                for value in json.loads(decided):
+                    rows.append((item_id, kind, value, origin, None))
+            else:
+                for value in verdict.assigned(kind):
+                    rows.append(
+                        (item_id, kind, value, "auto", round(verdict.confidence(kind, value), 4))
+                    )
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO item_tags (item_id, kind, value, origin, score) VALUES (?,?,?,?,?)",
+        rows,
+    )
+
+
+def _stored_verdicts(db: Database, item_ids: Sequence[int]) -> dict[Any, Verdict]:
+    """The last combined automatic verdicts (the `combined` rows of auto_tags)."""
+    marks = ",".join("?" * len(item_ids))
+    out: dict[Any, Verdict] = {}
+    for row in db.execute(
+        f"SELECT item_id, kind, value, score FROM auto_tags WHERE "
+        f"tagger = '{COMBINED}' AND item_id IN ({marks})",
+        list(item_ids),
+    ).fetchall():
+        out.setdefault(row[0], Verdict()).combined[(row[1], row[2])] = row[3]
+    return out
+
+
+def verdict_json(doc: Doc, verdict: Verdict) -> dict[str, Any]:
+    """The line `tagger classify` prints for one document."""
+    evidence: dict[str, Any] = {}
+    for name, tags in verdict.by_tagger.items():
+        for tag in tags:
+            if tag.kind == "theme":
+                evidence.setdefault(tag.value, {})[name] = {
+                    "score": round(tag.score, 3),
+                    "confidence": round(tag.confidence, 3),
+                    "evidence": tag.evidence,
+                }
+    return {
+        "id": doc.id,
+        "themes": verdict.assigned("theme"),
+        "topics": verdict.assigned("topic"),
+        "fourp": verdict.assigned("fourp"),
+        "scores": {t: round(verdict.confidence("theme", t), 3) for t in THEME_IDS},
+        "evidence": evidence,
+    }
+
+
+@dataclass
+class Evaluation:
+    per_theme: dict[str, dict[str, float]]
+    macro_f1: float
+    items: int
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"items": self.items, "macro_f1": round(self.macro_f1, 4), "themes": self.per_theme}
+
+
+def evaluate(gold: Iterable[tuple[Doc, set[str]]], taggers: TaggerSet) -> Evaluation:
+    """Per-theme precision, recall and F1 of the automatic themes against gold labels."""
+    pairs = list(gold)
+    verdicts = taggers.run([doc for doc, _ in pairs]) if pairs else []
+    predictions = [set(v.assigned("theme")) for v in verdicts]
+    result = evaluate_predictions(predictions, [truth for _, truth in pairs])
+    for (doc, truth), predicted in zip(pairs, predictions, strict=True):
+        if predicted != truth:
+            result.errors.append(
+                {
+                    "id": doc.id,
+                    "title": doc.title,
+                    "gold": sorted(truth),
+                    "predicted": sorted(predicted),
+                }
+            )
+    return result
+
+
+def evaluate_predictions(predictions: Sequence[set[str]], truths: Sequence[set[str]]) -> Evaluation:
+    counts = {t: {"tp": 0, "fp": 0, "fn": 0} for t in THEME_IDS}
+    for predicted, truth in zip(predictions, truths, strict=True):
+        for theme in THEME_IDS:
+            if theme in predicted and theme in truth:
+                counts[theme]["tp"] += 1
+            elif theme in predicted:
+                counts[theme]["fp"] += 1
+            elif theme in truth:
+                counts[theme]["fn"] += 1
+    per_theme = {}
+    for theme, c in counts.items():
+        p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
+        r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        per_theme[theme] = {
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "f1": round(f, 4),
+            "support": c["tp"] + c["fn"],
+            **c,
+        }
+    macro = sum(v["f1"] for v in per_theme.values()) / len(per_theme)
+    return Evaluation(per_theme, macro, len(truths))
+
+
+def prepare_taggers(
+    available: Mapping[str, Tagger], context: TaggingContext, only: Iterable[str] | None = None
+) -> TaggerSet:
+    """The registered taggers that are ready for this run (a model only once trained)."""
+    wanted = set(only) if only is not None else None
+    ready = [
+        tagger
+        for name, tagger in available.items()
+        if (wanted is None or name in wanted) and tagger.prepare(context)
+    ]
+    return TaggerSet(ready, context.taxonomy)
+
+
+def read_jsonl(path: Path, *, labelled: bool) -> list[tuple[Doc, set[str]]]:
+    """Documents from JSON Lines (`id`, `title`, `summary`, optional `content`, `language`;
+    with `themes` when labelled). Errors name the file and line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot be read: {exc}") from None
+    out = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path.name}, line {number}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{where}: not valid JSON: {exc.msg}") from None
+        if not isinstance(data, dict):
+            raise UsageError(f"{where}: each line must be a JSON object")
+        if "id" not in data:
+            raise UsageError(f"{where}: 'id' is missing")
+        if not isinstance(data.get("title", ""), str) or not isinstance(
+            data.get("summary", ""), str
+        ):
+            raise UsageError(f"{where}: 'title' and 'summary' must be strings")
+        body = " ".join(str(data.get(k) or "") for k in ("summary", "content")).strip()
+        doc = Doc(data["id"], data.get("title") or "", body, data.get("language"))
+        themes: set[str] = set()
+        if labelled:
+            raw = data.get("themes")
+            if not isinstance(raw, list):
+                raise UsageError(f"{where}: 'themes' (the gold themes, a list) is missing")
+            unknown = [t for t in raw if t not in THEME_IDS]
+            if unknown:
+                raise UsageError(
+                    f"{where}: unknown theme(s) {', '.join(map(str, unknown))}; "
+                    f"use {', '.join(THEME_IDS)}"
+                )
+            themes = set(raw)
+        out.append((doc, themes))
+    return out
