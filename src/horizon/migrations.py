@@ -239,3 +239,21 @@ def m0002(db: Database) -> None:
         CREATE INDEX idx_items_auto_score ON items(auto_score);
         """,
     )
+
+
+@MIGRATIONS(name="0003_review_claims")
+def m0003(db: Database) -> None:
+    run_script(
+        db,
+        """
+        -- Which analyst has an item open in `horizon review`, so another analyst's queue skips
+        -- it; a claim lapses on its own (a closed terminal leaves nothing stuck).
+        CREATE TABLE review_claims (
+            item_id INTEGER PRIMARY KEY,
+            analyst TEXT NOT NULL,
+            claimed_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_audit_analyst ON audit(analyst, id);
+        """,
+    )

@@ -92,6 +92,9 @@ class ItemFilter:
     ids: list[int] | None = None
     themes: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
+    status: str | None = None
+    flagged: bool | None = None
+    analyst: str | None = None
     extra_where: list[str] = field(default_factory=list)
     extra_params: list[Any] = field(default_factory=list)
 
@@ -99,7 +102,9 @@ class ItemFilter:
 ITEM_COLUMNS = (
     "items.id, items.source_id, items.key, items.guid, items.url, items.title, items.summary, "
     "items.published, items.published_estimated, items.first_seen, items.updated, "
-    "items.language, items.author, items.categories, items.version, items.changed_at"
+    "items.language, items.author, items.categories, items.version, items.changed_at, "
+    "coalesce(r.status, 'unreviewed') AS status, r.note, r.review_by, "
+    "coalesce(r.flagged, 0) AS flagged, r.analyst"
 )
 
 
@@ -122,6 +127,17 @@ def _where(f: ItemFilter) -> tuple[str, list[Any]]:
                 "AND t.kind = ? AND t.value = ?)"
             )
             params.extend([kind, value])
+    if f.status is not None:
+        clauses.append(
+            "coalesce((SELECT status FROM reviews WHERE item_id = items.id), 'unreviewed') = ?"
+        )
+        params.append(f.status)
+    if f.flagged is not None:
+        clauses.append("coalesce((SELECT flagged FROM reviews WHERE item_id = items.id), 0) = ?")
+        params.append(int(f.flagged))
+    if f.analyst is not None:
+        clauses.append("(SELECT analyst FROM reviews WHERE item_id = items.id) = ?")
+        params.append(f.analyst)
     if f.ids is not None:
         clauses.append(f"items.id IN ({','.join('?' * len(f.ids)) or 'NULL'})")
         params.extend(f.ids)
@@ -136,7 +152,8 @@ def list_items(db: Database, f: ItemFilter) -> list[dict[str, Any]]:
     limit = f" LIMIT {int(f.limit)}" if f.limit else ""
     sql = (
         f"SELECT {ITEM_COLUMNS}, sources.name AS source_name FROM items "
-        f"JOIN sources ON sources.id = items.source_id{where} "
+        f"JOIN sources ON sources.id = items.source_id "
+        f"LEFT JOIN reviews r ON r.item_id = items.id{where} "
         f"ORDER BY items.published DESC, items.id DESC{limit}"
     )
     return attach_tags(db, [item_json(row) for row in db.query(sql, params)])
@@ -164,6 +181,7 @@ def search_items(db: Database, query: str, f: ItemFilter) -> list[dict[str, Any]
         f"snippet(items_fts, 1, '[', ']', '…', 12) AS snippet "
         f"FROM items_fts JOIN items ON items.id = items_fts.rowid "
         f"JOIN sources ON sources.id = items.source_id "
+        f"LEFT JOIN reviews r ON r.item_id = items.id "
         f"WHERE items_fts MATCH ?{where} ORDER BY items_fts.rank{limit}"
     )
     try:
@@ -226,6 +244,11 @@ def item_json(row: dict[str, Any]) -> dict[str, Any]:
         "categories": json.loads(row["categories"]) if row.get("categories") else [],
         "guid": row["guid"],
         "version": row["version"],
+        "status": row.get("status") or "unreviewed",
+        "note": row.get("note"),
+        "review_by": row.get("review_by"),
+        "flagged": bool(row.get("flagged")),
+        "analyst": row.get("analyst"),
     }
 
 
@@ -233,8 +256,11 @@ def get_item(db: Database, item_id: int) -> dict[str, Any] | None:
     """One item in full: text, versions, and its source's details."""
     rows = list(
         db.query(
-            "SELECT items.*, sources.name AS source_name, sources.organisation AS organisation "
-            "FROM items JOIN sources ON sources.id = items.source_id WHERE items.id = ?",
+            "SELECT items.*, sources.name AS source_name, sources.organisation AS organisation, "
+            "r.status, r.note, r.review_by, r.flagged, r.analyst "
+            "FROM items JOIN sources ON sources.id = items.source_id "
+            "LEFT JOIN (SELECT item_id, coalesce(status, 'unreviewed') AS status, note, review_by, "
+            "flagged, analyst FROM reviews) r ON r.item_id = items.id WHERE items.id = ?",
             [item_id],
         )
     )

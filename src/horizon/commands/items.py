@@ -1,8 +1,8 @@
-"""`horizon items`: list, search and show stored items."""
+"""`horizon items`: list, search, show stored items and their audit trail."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,11 +12,12 @@ from horizon.config import THEME_IDS
 from horizon.errors import UsageError
 from horizon.explain import theme_lines
 from horizon.output import console, print_json, render, safe
+from horizon.review import STATUSES, history
 from horizon.textutil import terminal_safe
 
-app = typer.Typer(help="Stored items: list, search, show.", no_args_is_help=True)
+app = typer.Typer(help="Stored items: list, search, show, history.", no_args_is_help=True)
 
-LIST_COLUMNS = ["id", "published", "source", "themes", "title"]
+LIST_COLUMNS = ["id", "published", "source", "themes", "status", "title"]
 SourceOpt = Annotated[
     list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
 ]
@@ -34,6 +35,13 @@ TopicOpt = Annotated[
     list[str] | None,
     typer.Option("--topic", help="Only items with this topic (repeatable: all must match)."),
 ]
+StatusOpt = Annotated[
+    str | None, typer.Option("--status", help="unreviewed, reviewed, signal or noise.")
+]
+FlaggedOpt = Annotated[bool, typer.Option("--flagged", help="Only items flagged for the digest.")]
+AnalystOpt = Annotated[
+    str | None, typer.Option("--analyst", help="Only items this analyst decided last.")
+]
 
 
 def _filter(
@@ -43,19 +51,33 @@ def _filter(
     all_: bool,
     theme: list[str] | None = None,
     topic: list[str] | None = None,
+    status: str | None = None,
+    flagged: bool = False,
+    analyst: str | None = None,
 ) -> queries.ItemFilter:
     if limit < 1:
         raise UsageError("--limit must be at least 1")
     for value in theme or []:
         if value not in THEME_IDS:
             raise UsageError(f"--theme: unknown theme {value!r}; use {', '.join(THEME_IDS)}")
+    if status is not None and status not in STATUSES:
+        raise UsageError(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
     return queries.ItemFilter(
         source=source or [],
         since=since_option(since),
         limit=None if all_ else limit,
         themes=theme or [],
         topics=topic or [],
+        status=status,
+        flagged=True if flagged else None,
+        analyst=analyst,
     )
+
+
+def _columns(rows: list[dict[str, Any]], fmt: str, table: list[str]) -> list[str]:
+    if fmt == "table":
+        return table
+    return list(rows[0]) if rows else table
 
 
 @app.command("list")
@@ -65,18 +87,22 @@ def list_items(
     since: SinceOpt = None,
     theme: ThemeOpt = None,
     topic: TopicOpt = None,
+    status: StatusOpt = None,
+    flagged: FlaggedOpt = False,
+    analyst: AnalystOpt = None,
     limit: LimitOpt = 50,
     all_: AllOpt = False,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
-    """Items, newest first, with their themes."""
+    """Items, newest first, with their themes and review status."""
     ws = workspace(ctx)
-    rows = queries.list_items(ws.db, _filter(source, since, limit, all_, theme, topic))
+    item_filter = _filter(source, since, limit, all_, theme, topic, status, flagged, analyst)
+    rows = queries.list_items(ws.db, item_filter)
     fmt = output_format(as_json, as_csv)
     render(
         rows,
-        LIST_COLUMNS if fmt == "table" else list(rows[0]) if rows else LIST_COLUMNS,
+        _columns(rows, fmt, LIST_COLUMNS),
         fmt=fmt,
         max_width={"title": 90, "source": 24, "published": 20},
         empty="No items match.",
@@ -91,6 +117,7 @@ def search(
     since: SinceOpt = None,
     theme: ThemeOpt = None,
     topic: TopicOpt = None,
+    status: StatusOpt = None,
     limit: LimitOpt = 50,
     all_: AllOpt = False,
     as_json: JsonOpt = False,
@@ -98,15 +125,13 @@ def search(
 ) -> None:
     """Full-text search over titles and text, best match first (SQLite FTS5 syntax)."""
     ws = workspace(ctx)
-    rows = queries.search_items(ws.db, query, _filter(source, since, limit, all_, theme, topic))
+    rows = queries.search_items(
+        ws.db, query, _filter(source, since, limit, all_, theme, topic, status)
+    )
     fmt = output_format(as_json, as_csv)
     render(
         rows,
-        ["id", "published", "source", "title", "snippet"]
-        if fmt == "table"
-        else list(rows[0])
-        if rows
-        else LIST_COLUMNS,
+        _columns(rows, fmt, ["id", "published", "source", "title", "snippet"]),
         fmt=fmt,
         max_width={"title": 60, "snippet": 60, "source": 20, "published": 20},
         empty="No items match.",
@@ -120,7 +145,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """One item in full: where it came from, why it has each theme (the evidence of every
-    tagger, or the analyst who decided), its text and earlier versions."""
+    tagger, or the analyst who decided), the analyst's notes, its text and earlier versions."""
     ws = workspace(ctx)
     item = queries.get_item(ws.db, item_id)
     if item is None:
@@ -137,10 +162,17 @@ def show(
     estimated = " (first seen; the feed gave no usable date)" if item["published_estimated"] else ""
     out.print(f"published: {safe(item['published'])}{estimated}")
     out.print(f"link:      {safe(item['url'])}")
-    if item["author"]:
-        out.print(f"author:    {safe(item['author'])}")
-    if item["language"]:
-        out.print(f"language:  {safe(item['language'])}")
+    for key in ("author", "language"):
+        if item[key]:
+            out.print(f"{key + ':':<10} {safe(item[key])}")
+    status = item["status"] + (" (flagged for the digest)" if item["flagged"] else "")
+    out.print(
+        f"status:    {safe(status)}" + (f" by {safe(item['analyst'])}" if item["analyst"] else "")
+    )
+    if item["note"]:
+        out.print(f"so what:   {safe(item['note'])}")
+    if item["review_by"]:
+        out.print(f"review by: {safe(item['review_by'])}")
     out.print("themes:")
     for line in theme_lines(item):
         out.print(line)
@@ -157,6 +189,36 @@ def show(
             f" {safe(version['title'])}",
             style="dim",
         )
+
+
+@app.command("history")
+def item_history(
+    ctx: typer.Context,
+    item_id: Annotated[int, typer.Argument(help="The item's id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The audit trail of an item: every decision, by whom and when, and what it changed."""
+    ws = workspace(ctx)
+    if queries.get_item(ws.db, item_id) is None:
+        raise UsageError(f"no item with id {item_id}")
+    rows = history(ws.db, item_id)
+    if as_json:
+        print_json(rows)
+        return
+    shown = [
+        {
+            **r,
+            "changes": "; ".join(f"{k}: {v['from']} -> {v['to']}" for k, v in r["changes"].items()),
+        }
+        for r in rows
+    ]
+    render(
+        shown,
+        ["at", "analyst", "action", "changes"],
+        fmt="table",
+        max_width={"changes": 80},
+        empty="No decisions on this item yet.",
+    )
 
 
 def register(root: typer.Typer) -> None:

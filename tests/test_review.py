@@ -1,0 +1,365 @@
+"""Analysts' work: the interactive queue in a real pseudo-terminal, `horizon tag`, the audit
+trail, concurrent reviewers, the watchlist, backups, and that nothing they enter is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from horizon.db import open_db
+from tests.conftest import fast_fetch
+
+ITEMS = [
+    (
+        "Chat control: Council agrees position on detection orders",
+        "Member states back scanning for child sexual abuse material.",
+    ),
+    (
+        "Europol takes down darknet child abuse forum",
+        "Police in 12 countries arrested administrators; Europol coordinated.",
+    ),
+    (
+        "Sextortion of teenagers rises sharply, NCMEC says",
+        "Reports of financial sextortion doubled.",
+    ),
+    ("CJEU rules on data retention of IP addresses", "The Court of Justice limited retention."),
+    ("WeProtect Global Alliance summit agrees new priorities", "Ministers met in Abu Dhabi."),
+    (
+        "Meta rolls out default end-to-end encryption on Messenger",
+        "Child-protection groups warn of lost reports.",
+    ),
+    ("Dog grooming salon opens downtown", "Pamper your pets."),
+    ("Evil \x1b[31mred\x1b[0m \x1b]52;c;cm0gLXJm\x07 title", "Hostile text \x1b]8;;http://x\x07"),
+]
+HEADER = re.compile(r"horizon review · (\w+) · (\d+) left · item (\d+)")
+
+
+def seed(project, items=ITEMS):
+    body = "".join(
+        f"<item><title><![CDATA[{t}]]></title><guid>g{i}</guid><link>https://ex.org/{i}</link>"
+        f"<description><![CDATA[{d}]]></description>"
+        f"<pubDate>Mon, 0{1 + i % 8} Nov 2026 10:00:00 GMT</pubDate></item>"
+        for i, (t, d) in enumerate(items)
+    )
+    (project.root / "feed.xml").write_text(
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+        f"{body}</channel></rss>",
+        encoding="utf-8",
+    )
+    project.write_config([{"id": "f", "type": "file", "path": "feed.xml"}], fetch=fast_fetch())
+    result = project.run("pull")
+    assert result.exit_code == 0, result.output
+
+
+def spawn_review(project, analyst: str, *extra: str) -> pexpect.spawn:
+    env = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "TERM": "xterm",
+        "COLUMNS": "140",
+        "LINES": "60",
+        "HORIZON_DB": str(project.db_path),
+        "HORIZON_CONFIG": str(project.config),
+        "BROWSER": f"{sys.executable} -c \"import sys; open('{project.root}/opened',"
+        f"'a').write(sys.argv[1])\" %s",
+    }
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "horizon", "review", "--analyst", analyst, *extra],
+        env=env,
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(60, 140),
+    )
+    return child
+
+
+def wait_item(child: pexpect.spawn) -> int:
+    """Wait for the next full item screen and return its item id."""
+    child.expect(HEADER)
+    item = int(child.match.group(3))
+    child.expect("q quit")
+    return item
+
+
+def review_row(project, item_id):
+    rows = list(
+        open_db(project.db_path).query("SELECT * FROM reviews WHERE item_id = ?", [item_id])
+    )
+    return rows[0] if rows else None
+
+
+@pytest.mark.slow
+def test_review_in_a_real_terminal_then_kill_and_resume(project):
+    seed(project)
+    child = spawn_review(project, "alice")
+    a = wait_item(child)
+    child.send("s")
+    b_screen = wait_item(child)
+    assert b_screen == a  # signal keeps the item on screen for a note
+    child.send("n")
+    child.expect("So what")
+    child.sendline("Board should watch the detection-order fight")
+    assert wait_item(child) == a
+    child.send("r")
+    child.expect("Review by")
+    child.sendline("+4w")
+    assert wait_item(child) == a
+    child.send("\r")  # confirm and next
+    b = wait_item(child)
+    child.send("x")  # noise and next
+    c = wait_item(child)
+    child.send("3")  # toggle legislation
+    assert wait_item(child) == c
+    child.send("f")
+    assert wait_item(child) == c
+    child.send("\r")
+    d = wait_item(child)
+    child.send(" ")  # skip
+    e = wait_item(child)
+    child.send("p")
+    child.expect("fourp")
+    child.sendline("pursue")
+    assert wait_item(child) == e
+    child.send("o")
+    assert wait_item(child) == e
+    child.send("\r")
+    f = wait_item(child)
+    os.kill(child.pid, signal.SIGKILL)
+    child.close()
+    assert len({a, b, c, d, e, f}) == 6
+
+    alice_a = review_row(project, a)
+    assert alice_a["status"] == "signal" and alice_a["analyst"] == "alice"
+    assert alice_a["note"] == "Board should watch the detection-order fight"
+    assert alice_a["review_by"] is not None
+    assert review_row(project, b)["status"] == "noise"
+    row_c = review_row(project, c)
+    assert row_c["flagged"] == 1 and row_c["status"] == "reviewed"
+    assert review_row(project, d) is None  # skipped: still unreviewed
+    assert json.loads(review_row(project, e)["fourp"]) == ["pursue"]
+    assert review_row(project, f) is None
+    url = open_db(project.db_path).execute("SELECT url FROM items WHERE id = ?", [e]).fetchone()
+    assert (project.root / "opened").read_text() == url[0]
+
+    again = spawn_review(project, "alice")
+    assert wait_item(again) == f  # resumes at the item that was open
+    again.send("q")
+    again.expect(pexpect.EOF)
+    history = project.json("items", "history", str(a))
+    assert [h["action"] for h in history] == ["signal", "note", "review-by", "confirm"]
+    assert all(h["analyst"] == "alice" for h in history)
+
+
+@pytest.mark.slow
+def test_two_analysts_never_get_the_same_item(project):
+    seed(project)
+    alice = spawn_review(project, "alice")
+    first_alice = wait_item(alice)
+    bob = spawn_review(project, "bob")
+    first_bob = wait_item(bob)
+    assert first_alice != first_bob
+    alice.send("x")
+    next_alice = wait_item(alice)
+    assert next_alice not in (first_alice, first_bob)
+    bob.send("s")
+    wait_item(bob)
+    for child in (alice, bob):
+        child.send("q")
+        child.expect(pexpect.EOF)
+    assert review_row(project, first_alice)["analyst"] == "alice"
+    assert review_row(project, first_bob)["analyst"] == "bob"
+
+
+@pytest.mark.slow
+def test_review_screen_is_terminal_safe_and_has_help(project):
+    seed(project, [ITEMS[-1]])
+    child = spawn_review(project, "alice")
+    wait_item(child)
+    screen = child.before
+    child.send("?")
+    child.expect("Press any key")
+    helptext = child.before
+    for keys, _ in __import__("horizon.review_ui", fromlist=["KEYS"]).KEYS:
+        assert keys in helptext
+    child.send("q")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    assert "\x1b]52" not in screen and "\x1b]8;" not in screen and "\x1b[31m" not in screen
+    assert "Evil red" in screen
+
+
+def test_review_needs_a_terminal(project):
+    seed(project)
+    result = project.run("review")
+    assert result.exit_code == 2 and "needs a terminal" in result.stderr
+
+
+def test_undo_and_concurrent_decisions_in_process(project):
+    from rich.console import Console
+
+    from horizon import review
+    from horizon.review_ui import ReviewSession
+    from horizon.taxonomy import load_taxonomy
+
+    seed(project)
+    db = open_db(project.db_path)
+    keys = iter(["s", "\r", "u", "u", "q"])
+    with open(os.devnull, "w") as sink:
+        session = ReviewSession(
+            db,
+            "carol",
+            load_taxonomy(),
+            review.QueueFilter(),
+            Console(file=sink),
+            lambda: next(keys),
+            lambda prompt: "",
+        )
+        session.run()
+    first = session.stats.seen[0]
+    assert review.current(db, first)["status"] == "unreviewed"  # both decisions undone
+    actions = [h["action"] for h in review.history(db, first)]
+    assert actions[:2] == ["signal", "confirm"] and actions[2].startswith("undo")
+    # Two analysts deciding the same item: both kept, the later one current.
+    review.decide(
+        db,
+        first,
+        "dave",
+        review.Change(status="signal"),
+        "signal",
+        expected_revision=review.current(db, first)["revision"],
+    )
+    stale = review.current(db, first)["revision"] - 1
+    review.decide(
+        db, first, "erin", review.Change(status="noise"), "noise", expected_revision=stale
+    )
+    trail = review.history(db, first)
+    assert trail[-2]["analyst"] == "dave" and trail[-1]["analyst"] == "erin"
+    assert "concurrent decision" in trail[-1]["action"]
+    assert review.current(db, first)["status"] == "noise"
+
+
+def test_tag_command(project):
+    seed(project)
+    items = {i["title"]: i for i in project.json("items", "list")}
+    chat = items[ITEMS[0][0]]["id"]
+    result = project.run(
+        "tag",
+        str(chat),
+        "--theme",
+        "organisational",
+        "--remove-theme",
+        "technology",
+        "--topic",
+        "csa-regulation",
+        "--signal",
+        "--note",
+        "so what",
+        "--review-by",
+        "2026-12-01",
+        "--fourp",
+        "Prevent",
+        "--digest",
+        "--analyst",
+        "alice",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["themes"] == ["legislation", "organisational"]
+    assert out["status"] == "signal" and out["flagged"] is True
+    assert out["fourp"] == ["prevent"] and out["review_by"] == "2026-12-01"
+    listed = project.json("items", "list", "--status", "signal", "--flagged", "--analyst", "alice")
+    assert [i["id"] for i in listed] == [chat]
+    assert listed[0]["note"] == "so what" and listed[0]["analyst"] == "alice"
+    assert project.json("items", "list", "--status", "noise") == []
+    trail = project.json("items", "history", str(chat))
+    assert trail[0]["changes"]["status"] == {"from": "unreviewed", "to": "signal"}
+    audit = open_db(project.db_path).execute("SELECT before, after FROM audit").fetchone()
+    assert json.loads(audit[0])["status"] == "unreviewed"
+    assert json.loads(audit[1])["note"] == "so what"
+    for args, message in [
+        (("999",), "no item with id 999"),
+        ((str(chat), "--theme", "tech"), "unknown theme 'tech'"),
+        ((str(chat), "--topic", "nope"), "unknown topic 'nope'"),
+        ((str(chat), "--fourp", "pursuit"), "unknown 4P 'pursuit'"),
+        ((str(chat), "--review-by", "soon"), "is not a date"),
+        ((str(chat), "--signal", "--noise"), "choose one"),
+    ]:
+        bad = project.run("tag", *args)
+        assert bad.exit_code == 2, args
+        assert message in bad.stderr
+    assert project.run("items", "list", "--status", "maybe").exit_code == 2
+
+
+def test_confirm_with_no_options_and_env_analyst(project, monkeypatch):
+    seed(project)
+    monkeypatch.setenv("HORIZON_ANALYST", "frank")
+    dog = next(i for i in project.json("items", "list") if i["title"].startswith("Dog"))
+    out = json.loads(project.run("tag", str(dog["id"]), "--json").stdout)
+    assert out["analyst"] == "frank" and out["status"] == "reviewed" and out["themes"] == []
+
+
+def test_watchlist(project):
+    seed(project)
+    ids = [i["id"] for i in project.json("items", "list")]
+    project.run("tag", str(ids[0]), "--review-by", "2026-01-15")
+    project.run("tag", str(ids[1]), "--review-by", "2025-06-01")
+    project.run("tag", str(ids[2]), "--review-by", "2999-01-01")
+    due = project.json("watchlist", "--due")
+    assert [i["id"] for i in due] == [ids[1], ids[0]]
+    assert [i["id"] for i in project.json("watchlist")] == [ids[1], ids[0], ids[2]]
+
+
+def test_decisions_survive_pull_retag_and_retention(project):
+    seed(project)
+    item = next(i for i in project.json("items", "list") if i["title"].startswith("Dog"))
+    project.run(
+        "tag", str(item["id"]), "--theme", "human-behaviour", "--signal", "--note", "keep me"
+    )
+    feed = project.root / "feed.xml"
+    feed.write_text(feed.read_text().replace("Pamper your pets.", "Changed text."))
+    project.write_config(
+        [{"id": "f", "type": "file", "path": "feed.xml"}], fetch=fast_fetch(), retention="1d"
+    )
+    assert project.run("pull", "--force").exit_code == 0
+    assert project.run("retag").exit_code == 0
+    after = project.json("items", "show", str(item["id"]))
+    assert after["status"] == "signal" and after["note"] == "keep me"
+    assert after["themes"] == ["human-behaviour"]
+    remaining = {i["id"] for i in project.json("items", "list", "--all")}
+    assert remaining == {item["id"]}  # retention took the rest, never the analyst's item
+
+
+def test_backup_is_a_consistent_copy(project, tmp_path):
+    seed(project)
+    project.run("tag", "1", "--signal")
+    target = tmp_path / "copy.db"
+    assert project.run("backup", str(target)).exit_code == 0
+    copy = open_db(target)
+    assert copy.execute("SELECT count(*) FROM items").fetchone()[0] == len(ITEMS)
+    assert copy.execute("SELECT status FROM reviews").fetchone()[0] == "signal"
+    again = project.run("backup", str(target))
+    assert again.exit_code == 1 and "already exists" in again.stderr
+
+
+def test_no_tty_tag_via_console_script(project):
+    seed(project)
+    env = {**os.environ, "HORIZON_DB": str(project.db_path), "HORIZON_CONFIG": str(project.config)}
+    import subprocess
+
+    out = subprocess.run(
+        ["horizon", "tag", "2", "--noise", "--analyst", "gina"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0 and "noise" in out.stderr
+    assert Path(project.db_path).exists()
