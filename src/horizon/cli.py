@@ -12,7 +12,15 @@ import typer
 from typer.core import TyperGroup
 
 from horizon import __version__
-from horizon.commands import items, plugins_cmd, pull, review_cmd, sources, tagger
+from horizon.commands import (
+    digest_cmd,
+    items,
+    plugins_cmd,
+    pull,
+    review_cmd,
+    sources,
+    tagger,
+)
 from horizon.errors import HorizonError
 from horizon.output import error
 from horizon.workspace import Workspace
@@ -116,6 +124,7 @@ sources.register(app)
 items.register(app)
 tagger.register(app)
 review_cmd.register(app)
+digest_cmd.register(app)
 plugins_cmd.register(app)
 
 

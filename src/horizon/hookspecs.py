@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from horizon.render import Renderer
     from horizon.sources import SourceType
     from horizon.tagging import Tagger
 
@@ -23,3 +24,8 @@ def register_sources(register: Callable[[SourceType], None]) -> None:
 @hookspec
 def register_taggers(register: Callable[[Tagger], None]) -> None:
     """Register taggers; each gives themes, topics or 4P lenses with evidence to every item."""
+
+
+@hookspec
+def register_renderers(register: Callable[[Renderer], None]) -> None:
+    """Register digest renderers; `horizon digest --format NAME` picks one."""

@@ -257,3 +257,27 @@ def m0003(db: Database) -> None:
         CREATE INDEX idx_audit_analyst ON audit(analyst, id);
         """,
     )
+
+
+@MIGRATIONS(name="0004_digests")
+def m0004(db: Database) -> None:
+    run_script(
+        db,
+        """
+        -- Every digest produced: what period, with what parameters, which items, and the data
+        -- it was drawn from (so `horizon digest show N` regenerates it identically).
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            period_label TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            format TEXT NOT NULL,
+            parameters TEXT NOT NULL,       -- JSON
+            item_ids TEXT NOT NULL,         -- JSON list of the items it included
+            snapshot BLOB NOT NULL,         -- zlib-compressed JSON of the digest's content
+            sha256 TEXT NOT NULL            -- of the rendered output
+        );
+        CREATE INDEX idx_digests_end ON digests(period_end);
+        """,
+    )

@@ -23,6 +23,7 @@ DEFAULT_PLUGINS = (
     "horizon.default_plugins.jsonfeed",
     "horizon.default_plugins.keywords",
     "horizon.default_plugins.model",
+    "horizon.default_plugins.renderers",
 )
 ENTRY_POINT_GROUP = "horizon"
 

@@ -1,0 +1,394 @@
+"""The board digest: content and order, stories, emerging terms, history, and safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from horizon import digest, periods
+from horizon.db import open_db
+from horizon.default_plugins.renderers import HtmlRenderer, JsonRenderer, MarkdownRenderer
+from horizon.queries import list_sources
+from horizon.taxonomy import load_taxonomy
+from tests.conftest import fast_fetch
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+WEEK = periods.parse_period("2026-W47")  # Mon 16 Nov 2026 - Mon 23 Nov 2026
+HOSTILE_TITLE = (
+    '<script>alert(1)</script><img src=x onerror="document.body.dataset.pwned=1">'
+    "[click](javascript:alert(2)) *bold* <style>body{background:url(x)}</style>"
+    " expression(alert(3))"
+)
+
+
+def rss(items: list[tuple[str, str, str, datetime]]) -> str:
+    body = "".join(
+        f"<item><title><![CDATA[{t}]]></title><guid>{g}</guid><link><![CDATA[{link}]]></link>"
+        f"<description><![CDATA[{d}]]></description><pubDate>{format_datetime(when)}</pubDate>"
+        "</item>"
+        for g, (t, d, link, when) in enumerate(items)
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t'
+        f"</title>{body}</channel></rss>"
+    )
+
+
+def build_store(project, feeds: dict[str, list[tuple[str, str, str, datetime]]]) -> None:
+    sources = []
+    for name, items in feeds.items():
+        (project.root / f"{name}.xml").write_text(rss(items), encoding="utf-8")
+        sources.append({"id": name, "name": name.upper(), "type": "file", "path": f"{name}.xml"})
+    project.write_config(sources, fetch=fast_fetch())
+    result = project.run("pull")
+    assert result.exit_code == 0, result.output
+
+
+def day(n: int) -> datetime:
+    return datetime(2026, 11, 16, 9, tzinfo=UTC) + timedelta(days=n)
+
+
+STORY = [
+    (
+        "Council agrees position on chat control regulation",
+        "EU member states agreed their position on the child sexual abuse regulation and "
+        "detection orders for messaging services.",
+    ),
+    (
+        "Chat control: EU Council agrees its position on the regulation",
+        "Member states in the Council agreed a position on the regulation against child sexual "
+        "abuse, including detection orders for messaging services.",
+    ),
+    (
+        "EU member states agree position on child sexual abuse regulation (chat control)",
+        "The Council agreed its position on detection orders in the chat control regulation on "
+        "child sexual abuse.",
+    ),
+]
+
+
+@pytest.fixture
+def store(project):
+    build_store(
+        project,
+        {
+            "edri": [
+                (STORY[0][0], STORY[0][1], "https://edri.example/1", day(1)),
+                (
+                    "Europol takes down darknet child abuse platform",
+                    "Police in 12 countries arrested administrators.",
+                    "https://edri.example/2",
+                    day(2),
+                ),
+                (HOSTILE_TITLE, HOSTILE_TITLE, "javascript:alert(4)", day(3)),
+            ],
+            "netzpolitik": [
+                (STORY[1][0], STORY[1][1], "https://np.example/a", day(1)),
+                (
+                    "Vorratsdatenspeicherung: EuGH urteilt erneut",
+                    "Der Gerichtshof entscheidet über die Speicherung von IP-Adressen.",
+                    "https://np.example/b",
+                    day(4),
+                ),
+            ],
+            "consilium": [
+                (STORY[2][0], STORY[2][1], "https://cons.example/x", day(2)),
+                (
+                    "Old item on sextortion of teenagers",
+                    "Sextortion rose.",
+                    "https://cons.example/old",
+                    day(-40),
+                ),
+            ],
+        },
+    )
+    db = project.db()
+    # Parsers strip tags from titles; put the raw hostile text in as if one had not, to prove
+    # the renderers escape whatever reaches them.
+    db.execute(
+        "UPDATE items SET title = ?, summary = ? WHERE url = 'javascript:alert(4)'",
+        [HOSTILE_TITLE, HOSTILE_TITLE],
+    )
+    db.conn.commit()
+    ids = {row["title"]: row["id"] for row in db.query("SELECT id, title FROM items")}
+    project.run(
+        "tag",
+        str(ids[STORY[0][0]]),
+        "--signal",
+        "--note",
+        "Detection orders survive: watch the trilogue",
+        "--review-by",
+        "2026-11-20",
+        "--analyst",
+        "alice",
+    )
+    project.run(
+        "tag",
+        str(ids["Europol takes down darknet child abuse platform"]),
+        "--digest",
+        "--note",
+        "Biggest takedown this year",
+        "--analyst",
+        "bob",
+    )
+    project.run(
+        "tag",
+        str(ids[HOSTILE_TITLE]),
+        "--signal",
+        "--note",
+        HOSTILE_TITLE,
+        "--theme",
+        "technology",
+        "--analyst",
+        "mallory",
+    )
+    return project, ids
+
+
+def build(project, period=WEEK, **options):
+    db = open_db(project.db_path)
+    return digest.build_digest(
+        db,
+        period,
+        load_taxonomy(),
+        digest.DigestOptions(**options),
+        datetime(2026, 11, 23, 8, tzinfo=UTC),
+        list_sources(db),
+    )
+
+
+def test_digest_content_and_order(store):
+    project, ids = store
+    data = build(project)
+    assert data["period"]["label"] == "2026-W47"
+    assert data["header"] == {
+        "sources_watched": 3,
+        "items_seen": 6,
+        "items_reviewed": 3,
+        "signals": 3,
+    }
+    assert [t["id"] for t in data["themes"]] == [
+        "technology",
+        "human-behaviour",
+        "legislation",
+        "organisational",
+    ]
+    legislation = data["themes"][2]
+    assert [i["note"] for i in legislation["signals"]] == [
+        "Detection orders survive: watch the trilogue"
+    ]
+    organisational = data["themes"][3]
+    assert organisational["signals"][0]["flagged"] is True
+    assert data["glance"]["periods"] == ["2026-W43", "2026-W44", "2026-W45", "2026-W46", "2026-W47"]
+    assert data["glance"]["themes"]["legislation"]["items"][-1] >= 3
+    assert [d["id"] for d in data["due"]] == [ids[STORY[0][0]]]
+    hostile = next(i for t in data["themes"] for i in t["signals"] if i["id"] == ids[HOSTILE_TITLE])
+    assert hostile["url"] is None  # javascript: links never reach a digest
+    assert "Old item" not in json.dumps(data)
+
+
+def test_same_story_from_three_sources_is_one_entry(store):
+    project, ids = store
+    data = build(project)
+    assert len(data["stories"]) == 1
+    story = data["stories"][0]
+    assert story["sources"] == 3 and story["lead"]["id"] == ids[STORY[0][0]]
+    assert {a["source"] for a in story["lead"]["also_reported_by"]} == {"netzpolitik", "consilium"}
+    legislation = data["themes"][2]
+    shown = [i["id"] for i in legislation["signals"] + legislation["unreviewed"]]
+    assert shown.count(ids[STORY[0][0]]) == 1
+    assert ids[STORY[1][0]] not in shown and ids[STORY[2][0]] not in shown
+    assert legislation["signals"][0]["also_reported_by"]
+
+
+def test_unrelated_items_are_not_clustered(store):
+    project, _ = store
+    data = build(project, similarity=0.99)
+    assert data["stories"] == []
+
+
+def test_emerging_topic_against_its_baseline(project):
+    weeks = [datetime(2026, 11, 16, 9, tzinfo=UTC) - timedelta(weeks=w) for w in range(9)]
+    feeds: dict[str, list] = {"a": [], "b": []}
+    steady = 0
+    for index, start in enumerate(weeks):
+        for n in range(4):  # a steady topic: 4 PNR items every week
+            feeds["a"].append(
+                (
+                    f"PNR directive review {index}-{n}",
+                    "Passenger name record data rules discussed.",
+                    f"https://a.example/pnr/{index}/{n}",
+                    start + timedelta(hours=n),
+                )
+            )
+            steady += 1
+        burst = 6 if index == 0 else (1 if index % 3 == 0 else 0)
+        for n in range(burst):  # sextortion: 0-1 a week, then 6 this week
+            feeds["a" if n % 2 else "b"].append(
+                (
+                    f"Sextortion of teenagers case {index}-{n}",
+                    "Police warn of sextortion targeting teenagers online.",
+                    f"https://x.example/sx/{index}/{n}",
+                    start + timedelta(hours=10 + n),
+                )
+            )
+    build_store(project, feeds)
+    data = build(project, period=periods.parse_period("2026-W47"))
+    emerging = {(e["kind"], e["name"]): e for e in data["emerging"]}
+    assert ("topic", "sexual-extortion") in emerging
+    entry = emerging[("topic", "sexual-extortion")]
+    assert entry["count"] == 6 and entry["z"] >= 2 and len(entry["items"]) == 6
+    assert ("topic", "pnr") not in emerging
+    assert ("term", "sextortion") in emerging or ("term", "sextortion teenagers") in emerging
+
+
+def test_no_baseline_means_nothing_emerges(store):
+    project, _ = store
+    assert build(project)["emerging"] == []
+
+
+def test_cli_since_last_history_and_regeneration(store, tmp_path):
+    project, ids = store
+    first = project.run(
+        "digest", "--period", "2026-W47", "--format", "md", "--out", str(tmp_path / "w47.md")
+    )
+    assert first.exit_code == 0, first.output
+    listed = project.json("digest", "list")
+    assert listed[0]["period_label"] == "2026-W47" and listed[0]["items"] >= 4
+    # Change the analyst's note afterwards: the recorded digest still says what it said.
+    project.run("tag", str(ids[STORY[0][0]]), "--note", "changed later")
+    again = project.run("digest", "show", str(listed[0]["id"]))
+    assert again.stdout == (tmp_path / "w47.md").read_text()
+    assert "changed later" not in again.stdout
+    as_html = project.run("digest", "show", str(listed[0]["id"]), "--format", "html")
+    assert '<section id="theme-technology">' in as_html.stdout
+    since = project.run("digest", "--format", "json")
+    data = json.loads(since.stdout)
+    assert data["period"]["start"] == "2026-11-23T00:00:00Z"  # where the last one ended
+    assert project.json("digest", "list")[0]["period_label"].startswith("2026-11-23 to")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--period", "2026-W60"), "has no ISO week 60"),
+        (("--period", "soon"), "use a week"),
+        (("--from", "2026-11-01"), "go together"),
+        (("--from", "2026-11-05", "--to", "2026-11-01"), "before --from"),
+        (("--period", "2026-11", "--since-last"), "choose one"),
+        (("--format", "pdf"), "choose one of"),
+    ],
+)
+def test_bad_digest_arguments(store, args, message):
+    project, _ = store
+    result = project.run("digest", *args)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_digest_settings_from_feeds_yaml(store):
+    project, _ = store
+    config = project.config.read_text() + "digest:\n  unreviewed: 0\n  title: VGT board\n"
+    project.config.write_text(config)
+    data = json.loads(
+        project.run("digest", "--period", "2026-W47", "--format", "json", "--no-record").stdout
+    )
+    assert data["title"] == "VGT board"
+    assert all(t["unreviewed"] == [] for t in data["themes"])
+    project.config.write_text(config.replace("unreviewed: 0", "unreviewd: 0"))
+    bad = project.run("digest")
+    assert bad.exit_code == 2 and "feeds.yaml, digest" in bad.stderr and "unreviewd" in bad.stderr
+
+
+def test_markdown_cannot_inject(store):
+    project, _ = store
+    text = MarkdownRenderer().render(build(project))
+    assert "<script>" not in text and "<img" not in text and "<style>" not in text
+    assert not re.search(r"(?<!\\)\]\(javascript", text)  # no link can form
+    assert r"\[click\]" in text and r"\*bold\*" in text
+
+
+def test_html_has_no_active_content(store):
+    project, _ = store
+    page = HtmlRenderer().render(build(project))
+    lowered = page.lower()
+    assert "<script" not in lowered
+    assert set(re.findall(r'href="([a-z]+):', page)) <= {"https"}  # only http(s) links
+    assert not re.search(r"<[^>]+\son\w+\s*=", page)  # no event-handler attributes
+    assert "&lt;script&gt;" in page
+    assert 'http-equiv="Content-Security-Policy"' in page
+    assert not re.search(r"<(img|link|iframe|object|embed)\b", lowered)
+    for theme in ("technology", "human-behaviour", "legislation", "organisational"):
+        assert f'<section id="theme-{theme}">' in page
+
+
+# Snapshot tests: each renderer on a fixed digest (tests/fixtures/digest-data.json). After an
+# intended change, regenerate with: HORIZON_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_digest.py
+@pytest.mark.parametrize(
+    "renderer", [MarkdownRenderer(), HtmlRenderer(), JsonRenderer()], ids=["md", "html", "json"]
+)
+def test_renderer_snapshots(renderer):
+    data = json.loads((FIXTURES / "digest-data.json").read_text(encoding="utf-8"))
+    output = renderer.render(data)
+    snapshot = SNAPSHOTS / f"digest.{renderer.extension}"
+    if os.environ.get("HORIZON_UPDATE_SNAPSHOTS"):
+        snapshot.parent.mkdir(exist_ok=True)
+        snapshot.write_text(output, encoding="utf-8")
+    assert output == snapshot.read_text(encoding="utf-8")
+
+
+def chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.mark.slow
+def test_html_digest_in_headless_chromium(store, tmp_path):
+    browser = chromium()
+    if browser is None:
+        if os.environ.get("HORIZON_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required (HORIZON_REQUIRE_BROWSER is set) but not found")
+        pytest.skip("chromium is not installed")
+    project, _ = store
+    page = tmp_path / "digest.html"
+    page.write_text(HtmlRenderer().render(build(project)), encoding="utf-8")
+    dom = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=2000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert "<html" in dom, "chromium produced no DOM"
+    sections = re.findall(r'<section id="theme-([\w-]+)">', dom)
+    assert sections == ["technology", "human-behaviour", "legislation", "organisational"]
+    assert "Detection orders survive: watch the trilogue" in dom
+    assert "Biggest takedown this year" in dom
+    assert len(re.findall(r"<svg\b", dom)) == 4 and "<rect" in dom
+    assert "data-pwned" not in dom and "<script" not in dom.lower()  # nothing ran
+    assert not re.search(r"<[^>]+\son\w+\s*=", dom)
+    assert set(re.findall(r'href="([a-z]+):', dom)) <= {"https"}
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # shown as text, not run
