@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -99,11 +101,17 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     owner: FeedServer
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # Clients that hang up, resets we caused on purpose, TLS handshakes refused: expected.
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 class FeedServer:
     """Start with `FeedServer()`, add routes, use `url(path)`, call `close()` at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
         self.stopping = threading.Event()
@@ -112,6 +120,18 @@ class FeedServer:
         self.max_in_flight = 0
         self.server = _Server(("127.0.0.1", 0), _RequestHandler)
         self.server.owner = self
+        self.scheme = "http"
+        if tls:
+            # A certificate from a CA nobody trusts: every client must refuse it.
+            import ssl
+
+            import trustme
+
+            cert = trustme.CA().issue_cert("127.0.0.1", "localhost")
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            cert.configure_cert(context)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -119,8 +139,8 @@ class FeedServer:
     def port(self) -> int:
         return int(self.server.server_address[1])
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def route(self, path: str, **kwargs: object) -> str:
         self.routes[path] = Route(**kwargs)  # type: ignore[arg-type]
@@ -192,7 +212,8 @@ def endless(chunk: bytes = b"<item><title>x</title></item>" * 100) -> Handler:
         req.send_header("Content-Type", "application/rss+xml")
         req.send_header("Transfer-Encoding", "chunked")
         req.end_headers()
-        req.wfile.write(b"<rss><channel>")
+        start = b"<rss><channel>"
+        req.wfile.write(f"{len(start):x}\r\n".encode() + start + b"\r\n")
         try:
             while not owner.stopping.is_set():
                 req.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
@@ -214,7 +235,9 @@ def reset_midway(body: bytes) -> Handler:
         req.wfile.flush()
         sock = req.connection
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        sock.close()
+        # Close the descriptor itself (the handler's file objects would keep it open): with a
+        # zero linger the kernel answers with RST.
+        os.close(sock.detach())
 
     return handle
 

@@ -16,6 +16,7 @@ import socket
 import ssl
 import zlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
@@ -224,8 +225,11 @@ class Http:
         headers: dict[str, str] | None = None,
         allow_private: bool = False,
         max_bytes: int | None = None,
+        on_wait: Callable[[float], None] | None = None,
     ) -> Response:
-        """GET with redirects handled here; raises FetchError with the error class on failure."""
+        """GET with redirects handled here; raises FetchError with the error class on failure.
+        `on_wait` is told how long the request queued for its host's slot (so that time can be
+        left out of the source's budget)."""
         limit = max_bytes or self.settings.max_bytes
         request_headers = dict(headers or {})
         if etag:
@@ -239,7 +243,9 @@ class Http:
         visited = {url}
         current = url
         while True:
-            status, resp_headers, body = await self._get_once(current, request_headers, limit)
+            status, resp_headers, body = await self._get_once(
+                current, request_headers, limit, on_wait
+            )
             if status in REDIRECTS and "location" in resp_headers:
                 target = urljoin(current, resp_headers["location"].strip())
                 redirects.append((status, current, target))
@@ -277,10 +283,18 @@ class Http:
             )
 
     async def _get_once(
-        self, url: str, headers: dict[str, str], limit: int
+        self,
+        url: str,
+        headers: dict[str, str],
+        limit: int,
+        on_wait: Callable[[float], None] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         host = urlsplit(url).hostname or ""
+        loop = asyncio.get_running_loop()
+        queued = loop.time()
         async with self._hosts[host]:
+            if on_wait is not None:
+                on_wait(loop.time() - queued)
             try:
                 request = self.client.build_request("GET", url, headers=headers)
                 response = await self.client.send(request, stream=True)

@@ -273,7 +273,15 @@ class _Worker:
         result = _Fetch(source, utcnow(), time.monotonic(), ctx)
         budget = self.config.fetch.budget
         try:
-            async with asyncio.timeout(budget):
+            async with asyncio.timeout(budget) as timer:
+
+                def extend(waited: float) -> None:
+                    # Queuing behind other sources on the same host is not this source's time.
+                    when = timer.when()
+                    if when is not None:
+                        timer.reschedule(when + waited)
+
+                ctx.on_wait = extend
                 result.fetched = await self.types[source.type].fetch(source, ctx)
         except FetchError as exc:
             result.error = exc

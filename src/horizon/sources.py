@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -67,6 +68,8 @@ class FetchContext:
     force: bool = False
     responses: list[Response] = field(default_factory=list)
     primary: Response | None = None
+    # Told how long a request queued for its host's slot; pull leaves that out of the budget.
+    on_wait: Callable[[float], None] | None = None
 
     @property
     def url(self) -> str:
@@ -96,6 +99,7 @@ class FetchContext:
             headers={**self.source.headers, **(headers or {})},
             allow_private=self.source.allow_private,
             max_bytes=max_bytes,
+            on_wait=self.on_wait,
         )
         self.responses.append(response)
         if conditional and self.primary is None:
