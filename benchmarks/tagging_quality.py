@@ -20,8 +20,7 @@ from horizon.tagging import TaggerSet, TaggingContext, evaluate, read_jsonl
 from horizon.taxonomy import load_taxonomy
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
-SETS = ["tagging-dev.jsonl", "tagging-holdout.jsonl", "tagging-blind.jsonl",
-        "tagging-final.jsonl"]
+SETS = ["tagging-dev.jsonl", "tagging-holdout.jsonl", "tagging-blind.jsonl", "tagging-final.jsonl"]
 
 
 def row(name: str, result) -> str:  # type: ignore[no-untyped-def]

@@ -23,27 +23,43 @@ from horizon.config import load_config
 from horizon.errors import ConfigError
 from horizon.opml import read_opml
 from tests.conftest import REAL, fast_fetch
-from tests.httpserver import FeedServer, Route, endless, gzip_bomb, hang, huge, redirect, \
-    reset_midway, trickle
+from tests.httpserver import (
+    FeedServer,
+    Route,
+    endless,
+    gzip_bomb,
+    hang,
+    huge,
+    redirect,
+    reset_midway,
+    trickle,
+)
 
 GOOD = REAL / "nixos-news.xml"  # 99 items
-ESC_TITLE = ("Owned \x1b[31mred\x1b[0m \x1b[2J\x1b[H\x1b]8;;http://evil.example\x07link\x1b]8;;\x07"
-             " \x1b]52;c;cm0gLXJmIH4=\x07 done")
+ESC_TITLE = (
+    "Owned \x1b[31mred\x1b[0m \x1b[2J\x1b[H\x1b]8;;http://evil.example\x07link\x1b]8;;\x07"
+    " \x1b]52;c;cm0gLXJmIH4=\x07 done"
+)
 
 
 def rss(items: str, declaration: str = '<?xml version="1.0" encoding="utf-8"?>') -> bytes:
-    return (f"{declaration}<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"
-            ).encode("utf-8", "surrogateescape")
+    return (
+        f'{declaration}<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+    ).encode("utf-8", "surrogateescape")
 
 
-def item(guid: str, title: str, date: str = "Mon, 02 Nov 2026 10:00:00 GMT",
-         desc: str = "text") -> str:
-    return (f"<item><guid>{guid}</guid><title>{title}</title><description>{desc}</description>"
-            f"<pubDate>{date}</pubDate></item>")
+def item(
+    guid: str, title: str, date: str = "Mon, 02 Nov 2026 10:00:00 GMT", desc: str = "text"
+) -> str:
+    return (
+        f"<item><guid>{guid}</guid><title>{title}</title><description>{desc}</description>"
+        f"<pubDate>{date}</pubDate></item>"
+    )
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!DOCTYPE lolz [<!ENTITY lol "lol">
+<!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
 <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
@@ -57,16 +73,21 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 
 
 def xxe(secret: Path) -> bytes:
-    return (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>'
-            '<rss version="2.0"><channel><title>x</title><item><guid>1</guid>'
-            "<title>leak &xxe;</title><description>&xxe;</description></item></channel></rss>"
-            ).encode()
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>'
+        '<rss version="2.0"><channel><title>x</title><item><guid>1</guid>'
+        "<title>leak &xxe;</title><description>&xxe;</description></item></channel></rss>"
+    ).encode()
 
 
 def hostile_routes(server: FeedServer, secret: Path) -> dict[str, tuple[Route, str | None]]:
     """Path -> (route, the error class it must produce, or None when it must be stored)."""
-    latin = rss(item("1", "Caf\xe9 cr\xe8me", desc="na\xefve")).replace(
-        "é".encode(), b"\xe9").replace("è".encode(), b"\xe8").replace("ï".encode(), b"\xef")
+    latin = (
+        rss(item("1", "Caf\xe9 cr\xe8me", desc="na\xefve"))
+        .replace("é".encode(), b"\xe9")
+        .replace("è".encode(), b"\xe8")
+        .replace("ï".encode(), b"\xef")
+    )
     return {
         "/hang": (Route(handler=hang()), "timeout"),
         "/trickle": (Route(handler=trickle(GOOD.read_bytes()[:2000], interval=1.0)), "timeout"),
@@ -84,30 +105,46 @@ def hostile_routes(server: FeedServer, secret: Path) -> dict[str, tuple[Route, s
         "/reset": (Route(handler=reset_midway(GOOD.read_bytes())), "connect"),
         "/no-type": (Route(body=GOOD.read_bytes(), content_type=None), "ok"),
         "/text-plain": (Route(body=GOOD.read_bytes(), content_type="text/plain"), "ok"),
-        "/html": (Route(body=b"<!DOCTYPE html><html><body>Hi</body></html>",
-                        content_type="text/html"), "not-a-feed"),
+        "/html": (
+            Route(body=b"<!DOCTYPE html><html><body>Hi</body></html>", content_type="text/html"),
+            "not-a-feed",
+        ),
         "/empty": (Route(body=b""), "not-a-feed"),
         "/50mb": (Route(body=rss(item("1", "big", desc="x" * (50 * 1024 * 1024)))), "too-large"),
         "/laughs": (Route(body=BILLION_LAUGHS), "any"),
         "/xxe": (Route(body=xxe(secret)), "any"),
-        "/bad-utf8": (Route(body=rss(item("1", "ok title")) .replace(b"ok title",
-                                                                      b"bad \xff\xfe title")),
-                      "stored"),
+        "/bad-utf8": (
+            Route(body=rss(item("1", "ok title")).replace(b"ok title", b"bad \xff\xfe title")),
+            "stored",
+        ),
         "/mislabelled": (Route(body=latin), "stored"),
-        "/dup-guids": (Route(body=rss(item("same", "A") + item("same", "B") + item("same", "C"))),
-                       "stored"),
-        "/dates": (Route(body=rss(item("1", "future", "Mon, 02 Nov 2999 10:00:00 GMT")
-                                  + item("2", "ancient", "Mon, 02 Nov 1899 10:00:00 GMT")
-                                  + item("3", "garbage", "yesterday-ish"))), "stored"),
+        "/dup-guids": (
+            Route(body=rss(item("same", "A") + item("same", "B") + item("same", "C"))),
+            "stored",
+        ),
+        "/dates": (
+            Route(
+                body=rss(
+                    item("1", "future", "Mon, 02 Nov 2999 10:00:00 GMT")
+                    + item("2", "ancient", "Mon, 02 Nov 1899 10:00:00 GMT")
+                    + item("3", "garbage", "yesterday-ish")
+                )
+            ),
+            "stored",
+        ),
         "/escapes": (Route(body=rss(item("1", ESC_TITLE, desc=ESC_TITLE))), "stored"),
     }
 
 
 def run_cli(project, *args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HORIZON_DB": str(project.db_path),
-           "HORIZON_CONFIG": str(project.config)}
-    return subprocess.run([sys.executable, "-m", "horizon", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    env = {**os.environ, "HORIZON_DB": str(project.db_path), "HORIZON_CONFIG": str(project.config)}
+    return subprocess.run(
+        [sys.executable, "-m", "horizon", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.mark.slow
@@ -119,7 +156,7 @@ def test_every_hostile_server_and_content_in_one_run(project, tmp_path):
     try:
         routes = hostile_routes(server, secret)
         sources = []
-        for path, (route, expected) in routes.items():
+        for path, (route, _) in routes.items():
             server.routes[path] = route
             if path == "/loop2":
                 continue
@@ -127,12 +164,21 @@ def test_every_hostile_server_and_content_in_one_run(project, tmp_path):
         server.file("/good1.xml", GOOD)
         server.file("/good2.xml", REAL / "theregister-science-2019.xml")
         tls_server.file("/tls.xml", GOOD)
-        sources += [{"id": "good1", "url": server.url("/good1.xml")},
-                    {"id": "good2", "url": server.url("/good2.xml")},
-                    {"id": "tls", "url": tls_server.url("/tls.xml")},
-                    {"id": "dns", "url": "http://no-such-host.invalid/feed.xml"}]
-        project.write_config(sources, fetch={"connect_timeout": "3s", "read_timeout": "3s",
-                                             "budget": "6s", "max_bytes": "10MiB"})
+        sources += [
+            {"id": "good1", "url": server.url("/good1.xml")},
+            {"id": "good2", "url": server.url("/good2.xml")},
+            {"id": "tls", "url": tls_server.url("/tls.xml")},
+            {"id": "dns", "url": "http://no-such-host.invalid/feed.xml"},
+        ]
+        project.write_config(
+            sources,
+            fetch={
+                "connect_timeout": "3s",
+                "read_timeout": "3s",
+                "budget": "6s",
+                "max_bytes": "10MiB",
+            },
+        )
         started = time.monotonic()
         result = run_cli(project, "pull", "--json")
         elapsed = time.monotonic() - started
@@ -162,13 +208,20 @@ def test_every_hostile_server_and_content_in_one_run(project, tmp_path):
     dump = "\n".join(str(row) for row in db.execute("SELECT title, text, content FROM items"))
     assert "TOP-SECRET-MARKER" not in dump  # XXE never reads a local file
     assert "lol" * 1000 not in dump  # entities were never expanded a billion times
-    dates = dict(db.execute("SELECT title, published_estimated FROM items WHERE source_id = "
-                            "'dates'").fetchall())
+    dates = dict(
+        db.execute(
+            "SELECT title, published_estimated FROM items WHERE source_id = 'dates'"
+        ).fetchall()
+    )
     assert dates == {"future": 1, "ancient": 1, "garbage": 1}
     mislabelled = db.execute("SELECT title FROM items WHERE source_id = 'mislabelled'").fetchone()
     assert mislabelled[0].startswith("Caf")
-    for stream in (result.stdout, result.stderr, run_cli(project, "items", "list").stdout,
-                   run_cli(project, "sources", "list").stdout):
+    for stream in (
+        result.stdout,
+        result.stderr,
+        run_cli(project, "items", "list").stdout,
+        run_cli(project, "sources", "list").stdout,
+    ):
         assert "\x1b" not in stream and "\x07" not in stream
 
 
@@ -178,18 +231,24 @@ def test_redirect_from_public_to_private_is_blocked(project, server, monkeypatch
     import horizon.fetch as fetch
 
     real = fetch.address_is_private
-    monkeypatch.setattr(fetch, "address_is_private",
-                        lambda address: False if address == "127.0.0.1" else real(address))
+    monkeypatch.setattr(
+        fetch,
+        "address_is_private",
+        lambda address: False if address == "127.0.0.1" else real(address),
+    )
     server.file("/feed.xml", GOOD)
     server.routes["/to-localhost"] = Route(handler=redirect(server.url("/feed.xml", "localhost")))
     server.routes["/to-private"] = Route(handler=redirect("http://10.11.12.13/feed.xml"))
     server.routes["/to-metadata"] = Route(handler=redirect("http://169.254.169.254/latest"))
-    project.write_config([
-        {"id": "loop", "url": server.url("/to-localhost")},
-        {"id": "private", "url": server.url("/to-private")},
-        {"id": "metadata", "url": server.url("/to-metadata")},
-        {"id": "intranet", "url": server.url("/to-localhost"), "allow_private": True},
-    ], fetch=fast_fetch())
+    project.write_config(
+        [
+            {"id": "loop", "url": server.url("/to-localhost")},
+            {"id": "private", "url": server.url("/to-private")},
+            {"id": "metadata", "url": server.url("/to-metadata")},
+            {"id": "intranet", "url": server.url("/to-localhost"), "allow_private": True},
+        ],
+        fetch=fast_fetch(),
+    )
     out = project.json("pull")
     by_id = {s["source"]: s for s in out["sources"]}
     for source in ("loop", "private", "metadata"):
@@ -200,11 +259,14 @@ def test_redirect_from_public_to_private_is_blocked(project, server, monkeypatch
 
 @pytest.mark.slow
 def test_hundred_thousand_items(project, server):
-    body = rss("".join(f"<item><guid>g{i}</guid><title>Item {i}</title></item>"
-                       for i in range(100_000)))
+    body = rss(
+        "".join(f"<item><guid>g{i}</guid><title>Item {i}</title></item>" for i in range(100_000))
+    )
     server.route("/big.xml", body=body)
-    project.write_config([{"id": "big", "url": server.url("/big.xml")}],
-                         fetch=fast_fetch(budget="60s", max_bytes="20MiB"))
+    project.write_config(
+        [{"id": "big", "url": server.url("/big.xml")}],
+        fetch=fast_fetch(budget="60s", max_bytes="20MiB"),
+    )
     result = run_cli(project, "pull", "--json", timeout=600)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["sources"][0]["new"] == 100_000
@@ -229,8 +291,9 @@ def many_file_sources(project, count: int) -> dict[str, int]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = feedparser.parse(io.BytesIO(path.read_bytes()))
-        expected[f"s{index:02d}"] = len({(e.get("id"), e.get("title"), e.get("link"),
-                                          e.get("summary")) for e in parsed.entries})
+        expected[f"s{index:02d}"] = len(
+            {(e.get("id"), e.get("title"), e.get("link"), e.get("summary")) for e in parsed.entries}
+        )
         sources.append({"id": f"s{index:02d}", "type": "file", "path": target.name})
     project.write_config(sources, fetch=fast_fetch())
     return expected
@@ -240,10 +303,18 @@ def store_state(db_path: Path) -> dict[str, object]:
     db = sqlite3.connect(db_path)
     return {
         "items": sorted(db.execute("SELECT source_id, key, title, content_hash FROM items")),
-        "tags": sorted(db.execute("SELECT i.source_id, i.key, t.kind, t.value, t.origin FROM "
-                                  "item_tags t JOIN items i ON i.id = t.item_id")),
-        "reviews": sorted(db.execute("SELECT i.source_id, i.key, r.status, r.note FROM reviews r "
-                                     "JOIN items i ON i.id = r.item_id")),
+        "tags": sorted(
+            db.execute(
+                "SELECT i.source_id, i.key, t.kind, t.value, t.origin FROM "
+                "item_tags t JOIN items i ON i.id = t.item_id"
+            )
+        ),
+        "reviews": sorted(
+            db.execute(
+                "SELECT i.source_id, i.key, r.status, r.note FROM reviews r "
+                "JOIN items i ON i.id = r.item_id"
+            )
+        ),
     }
 
 
@@ -254,21 +325,33 @@ def test_sigkill_at_random_points_never_corrupts_or_half_stores(project, tmp_pat
     reference = tmp_path / "reference.db"
     env_ref = {**os.environ, "HORIZON_DB": str(reference), "HORIZON_CONFIG": str(project.config)}
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "horizon", "pull", "--force"], env=env_ref, check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "horizon", "pull", "--force"],
+        env=env_ref,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     duration = time.monotonic() - started
-    subprocess.run([sys.executable, "-m", "horizon", "tag", "1", "--signal", "--note", "keep"],
-                   env=env_ref, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "horizon", "tag", "1", "--signal", "--note", "keep"],
+        env=env_ref,
+        check=True,
+        capture_output=True,
+    )
     # The store under test: a first item stored and decided, then 20 killed pulls.
     first = run_cli(project, "pull", "s00")
     assert first.returncode in (0, 1), first.stderr
     assert run_cli(project, "tag", "1", "--signal", "--note", "keep").returncode == 0
     rng = random.Random(1234)
-    env = {**os.environ, "HORIZON_DB": str(project.db_path),
-           "HORIZON_CONFIG": str(project.config)}
+    env = {**os.environ, "HORIZON_DB": str(project.db_path), "HORIZON_CONFIG": str(project.config)}
     for _ in range(20):
-        child = subprocess.Popen([sys.executable, "-m", "horizon", "pull", "--force"], env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "horizon", "pull", "--force"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.3, max(0.6, duration)))
         child.send_signal(signal.SIGKILL)
         child.wait()
@@ -277,8 +360,12 @@ def test_sigkill_at_random_points_never_corrupts_or_half_stores(project, tmp_pat
         counts = dict(db.execute("SELECT source_id, count(*) FROM items GROUP BY source_id"))
         for source, count in counts.items():
             assert count == expected[source], (source, count)  # all or nothing per source
-        fetched = {row[0] for row in db.execute("SELECT DISTINCT source_id FROM fetches WHERE "
-                                                "status IN ('ok', 'parse-warning')")}
+        fetched = {
+            row[0]
+            for row in db.execute(
+                "SELECT DISTINCT source_id FROM fetches WHERE status IN ('ok', 'parse-warning')"
+            )
+        }
         assert set(counts) <= fetched | {"s00"}
         review = db.execute("SELECT status, note FROM reviews WHERE item_id = 1").fetchone()
         assert review == ("signal", "keep")
@@ -297,13 +384,18 @@ def test_second_pull_exits_75_and_analysts_are_never_locked_out(project, server)
         sources.append({"id": f"slow{i}", "url": server.url(f"/slow{i}")})
     server.file("/fast.xml", REAL / "theregister-science-2019.xml")
     sources.append({"id": "fast", "url": server.url("/fast.xml")})
-    project.write_config(sources, fetch=fast_fetch(per_host=1, concurrency=2, budget="30s",
-                                                   read_timeout="10s"))
+    project.write_config(
+        sources, fetch=fast_fetch(per_host=1, concurrency=2, budget="30s", read_timeout="10s")
+    )
     assert run_cli(project, "pull", "fast").returncode == 0
-    env = {**os.environ, "HORIZON_DB": str(project.db_path),
-           "HORIZON_CONFIG": str(project.config)}
-    running = subprocess.Popen([sys.executable, "-m", "horizon", "pull", "--force"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "HORIZON_DB": str(project.db_path), "HORIZON_CONFIG": str(project.config)}
+    running = subprocess.Popen(
+        [sys.executable, "-m", "horizon", "pull", "--force"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(1.5)
         started = time.monotonic()
@@ -315,32 +407,67 @@ def test_second_pull_exits_75_and_analysts_are_never_locked_out(project, server)
             assert tagged.returncode == 0, tagged.stderr
             assert "locked" not in tagged.stderr
     finally:
-        out, err = running.communicate(timeout=120)
+        _, err = running.communicate(timeout=120)
     assert running.returncode == 0, err
     assert "locked" not in err
 
 
 # -- bad configuration, fuzzed ------------------------------------------------------------
 
-KEYS = ["id", "name", "type", "url", "path", "interval", "themes", "enabled", "headers",
-        "allow_private", "organisation", "language", "stale_after", "x", "ulr"]
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=False),
-                    st.text(max_size=20), st.sampled_from(["rss", "file", "jsonfeed", "6h", "-1h",
-                                                           "http://x", "ftp://y", "../../etc"]))
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
-                      | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
+KEYS = [
+    "id",
+    "name",
+    "type",
+    "url",
+    "path",
+    "interval",
+    "themes",
+    "enabled",
+    "headers",
+    "allow_private",
+    "organisation",
+    "language",
+    "stale_after",
+    "x",
+    "ulr",
+]
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**6),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.sampled_from(["rss", "file", "jsonfeed", "6h", "-1h", "http://x", "ftp://y", "../../etc"]),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 source = st.dictionaries(st.sampled_from(KEYS), values, max_size=8)
 document = st.one_of(
     values,
-    st.fixed_dictionaries({"sources": st.one_of(st.lists(source, max_size=4), values)},
-                          optional={"fetch": st.dictionaries(st.sampled_from(
-                              ["concurrency", "budget", "max_bytes", "nope"]), values,
-                              max_size=3), "database": values, "defaults": values,
-                              "retention": values, "taxonomy": values, "digest": values}),
+    st.fixed_dictionaries(
+        {"sources": st.one_of(st.lists(source, max_size=4), values)},
+        optional={
+            "fetch": st.dictionaries(
+                st.sampled_from(["concurrency", "budget", "max_bytes", "nope"]), values, max_size=3
+            ),
+            "database": values,
+            "defaults": values,
+            "retention": values,
+            "taxonomy": values,
+            "digest": values,
+        },
+    ),
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(document)
 def test_fuzzed_feeds_yaml_gives_clear_errors(tmp_path, data):
     from horizon.plugins import load_plugins
@@ -354,11 +481,20 @@ def test_fuzzed_feeds_yaml_gives_clear_errors(tmp_path, data):
         assert str(exc).startswith("feeds.yaml"), str(exc)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=400) | st.text(max_size=300).map(lambda t: t.encode("utf-8", "replace"))
-       | st.builds(lambda a, b: f'<opml version="2.0"><body><outline {a} xmlUrl="{b}"/>'
-                   f"</body></opml>".encode("utf-8", "replace"), st.text(max_size=30),
-                   st.text(max_size=40)))
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.binary(max_size=400)
+    | st.text(max_size=300).map(lambda t: t.encode("utf-8", "replace"))
+    | st.builds(
+        lambda a, b: f'<opml version="2.0"><body><outline {a} xmlUrl="{b}"/></body></opml>'.encode(
+            "utf-8", "replace"
+        ),
+        st.text(max_size=30),
+        st.text(max_size=40),
+    )
+)
 def test_fuzzed_opml_gives_clear_errors(tmp_path, data):
     path = tmp_path / "in.opml"
     path.write_bytes(data)
@@ -369,8 +505,14 @@ def test_fuzzed_opml_gives_clear_errors(tmp_path, data):
 
 
 def test_raw_yaml_garbage(tmp_path):
-    for text in ["sources: [", "\t- a", "a: b: c", "sources:\n  - id: a\n    url: *nope\n",
-                 "\x00\x01", "{" * 50]:
+    for text in [
+        "sources: [",
+        "\t- a",
+        "a: b: c",
+        "sources:\n  - id: a\n    url: *nope\n",
+        "\x00\x01",
+        "{" * 50,
+    ]:
         path = tmp_path / "feeds.yaml"
         path.write_text(text)
         with pytest.raises(ConfigError) as info:

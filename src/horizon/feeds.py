@@ -4,6 +4,7 @@ path when it is sure), JSON Feed 1.x, and a clear `not-a-feed` for anything else
 from __future__ import annotations
 
 import calendar
+import html
 import io
 import json
 import re
@@ -86,6 +87,11 @@ def parse_document(doc: Document, *, allow_fast: bool = True) -> ParsedFeed:
         raise FetchError(
             "not-a-feed", f"an HTML page, not a feed ({describe_start(doc.body, doc.content_type)})"
         )
+    body = doc.body
+    if kind == "xml" and body[:1].isspace() and body.lstrip()[:5] == b"<?xml":
+        # Whitespace before the declaration (a common server artefact) makes the XML
+        # ill-formed for no reason; both parsers read the document without it.
+        doc = Document(doc.url, body.lstrip(), doc.headers, doc.status)
     if allow_fast and kind == "xml":
         from horizon import fastfeed
 
@@ -140,13 +146,14 @@ def parse_with_feedparser(
 def _entry_from_feedparser(e: Any) -> Entry:
     title = e.get("title", "") or ""
     detail = e.get("title_detail") or {}
-    if detail.get("type", "text/plain") != "text/plain" or "<" in title:
+    if detail.get("type", "text/plain") != "text/plain":
         title = html_to_text(title)
     content = ""
     for part in e.get("content", []) or []:
-        value = part.get("value", "") or ""
+        value = _as_html(part.get("value", "") or "", part.get("type"))
         if len(value) > len(content):
             content = value
+    summary = _as_html(e.get("summary", "") or "", (e.get("summary_detail") or {}).get("type"))
     # dict.get, not e.get: FeedParserDict maps a missing updated_parsed to published_parsed
     # (with a DeprecationWarning); we want what the feed actually said.
     raw = dict.get
@@ -160,7 +167,7 @@ def _entry_from_feedparser(e: Any) -> Entry:
         title=" ".join(title.split()),
         link=e.get("link") or None,
         guid=(e.get("id") or "").strip() or None,
-        summary=e.get("summary", "") or "",
+        summary=summary,
         content=content,
         author=e.get("author") or None,
         published=_from_struct(published_struct),
@@ -169,6 +176,14 @@ def _entry_from_feedparser(e: Any) -> Entry:
         language=_lang(language),
         categories=[t.get("term") for t in e.get("tags", []) or [] if t.get("term")],
     )
+
+
+def _as_html(value: str, content_type: str | None) -> str:
+    """feedparser leaves text/plain values as they came (neither escaped nor sanitised);
+    everything horizon stores as summary or content is HTML, so escape those."""
+    if content_type == "text/plain":
+        return html.escape(value, quote=False)
+    return value
 
 
 def _from_struct(value: time.struct_time | None) -> datetime | None:

@@ -75,11 +75,16 @@ def normalise(feed: ParsedFeed, *, now: datetime, source_language: str | None = 
     truncated = 0
     for entry in feed.entries:
         text_source = entry.content if len(entry.content) >= len(entry.summary) else entry.summary
-        text = html_to_text(text_source)
-        if len(text) > TEXT_LIMIT:
+        # Markup is rarely more than four times its text: converting more than that many
+        # characters only to cut the text at TEXT_LIMIT afterwards would be wasted work.
+        text = html_to_text(text_source[: TEXT_LIMIT * 4])
+        if len(text) > TEXT_LIMIT or len(text_source) > TEXT_LIMIT * 4:
             text = text[:TEXT_LIMIT]
             truncated += 1
-        summary = _summary(html_to_text(entry.summary) if entry.summary else text)
+        if not entry.summary or entry.summary is text_source or entry.summary == text_source:
+            summary = _summary(text)
+        else:
+            summary = _summary(html_to_text(entry.summary[: SUMMARY_LIMIT * 8]))
         content = text_source if len(text_source) <= CONTENT_LIMIT else text_source[:CONTENT_LIMIT]
         title = entry.title[:TITLE_LIMIT]
         url = normalise_link(entry.link)

@@ -204,6 +204,8 @@ def _store(
     for doc, verdict in zip(docs, verdicts, strict=True):
         for name, tags in verdict.by_tagger.items():
             for tag in tags:
+                if not tag.score and not tag.evidence:
+                    continue  # a silent "no" explains nothing and would only fill the table
                 rows.append(
                     (
                         doc.id,

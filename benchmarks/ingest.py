@@ -1,0 +1,141 @@
+"""Cold ingest: a full `horizon pull` of the 46 real feeds served from 127.0.0.1, against
+feedparser.parse() alone and lxml's raw parse of the same bytes; then an unchanged re-pull.
+
+    python benchmarks/ingest.py [--rounds 3]
+
+The pull runs in-process (the library `horizon pull` calls: fetch, parse, normalise, dedupe,
+tag, store, index) into a new store each round; best of N rounds for every figure, all in one
+run so the ratios compare like with like.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import feedparser  # noqa: E402
+from lxml import etree  # noqa: E402
+from tests.httpserver import FeedServer  # noqa: E402
+
+from horizon.config import load_config  # noqa: E402
+from horizon.db import open_db  # noqa: E402
+from horizon.plugins import load_plugins  # noqa: E402
+from horizon.pull import pull_sources  # noqa: E402
+from horizon.tagging import TaggingContext, prepare_taggers, tag_items  # noqa: E402
+from horizon.taxonomy import load_taxonomy  # noqa: E402
+
+FEEDS = sorted((ROOT / "tests" / "corpus" / "real").glob("*.xml"))
+
+
+def best(fn, rounds: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    bodies = [p.read_bytes() for p in FEEDS]
+    size = sum(map(len, bodies))
+
+    def feedparser_all() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for body in bodies:
+                feedparser.parse(io.BytesIO(body))
+
+    def lxml_all() -> None:
+        parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+        for body in bodies:
+            etree.fromstring(body.lstrip(), parser)
+
+    server = FeedServer()
+    plugins = load_plugins(None)
+    types = plugins.collect("register_sources", "source type")
+    taggers_available = plugins.collect("register_taggers", "tagger")
+    taxonomy = load_taxonomy()
+    work = Path(tempfile.mkdtemp(prefix="horizon-bench-"))
+    lines = ["fetch:\n  budget: 60s\n  max_bytes: 20MiB\n  concurrency: 16\nsources:\n"]
+    for index, path in enumerate(FEEDS):
+        url = server.file(f"/{path.name}", path)
+        lines.append(f"  - id: f{index:02d}\n    url: {url}\n")
+    config_path = work / "feeds.yaml"
+    config_path.write_text("".join(lines))
+    config = load_config(config_path, types)
+    counter = iter(range(1000))
+    stores: list[Path] = []
+
+    def cold_pull() -> None:
+        path = work / f"cold-{next(counter)}.db"
+        stores.append(path)
+        db = open_db(path)
+        taggers = prepare_taggers(taggers_available, TaggingContext(taxonomy, db))
+        summary = pull_sources(
+            db, config, types, on_items=lambda store, ids: tag_items(store, ids, taggers)
+        )
+        assert not summary.failed, [o.error for o in summary.failed]
+        db.close()
+
+    def warm_pull() -> None:
+        db = open_db(stores[-1])
+        taggers = prepare_taggers(taggers_available, TaggingContext(taxonomy, db))
+        summary = pull_sources(
+            db,
+            config,
+            types,
+            force=False,
+            only=None,
+            on_items=lambda store, ids: tag_items(store, ids, taggers),
+        )
+        assert not summary.failed
+        db.close()
+
+    try:
+        t_fp = best(feedparser_all, args.rounds)
+        t_lxml = best(lxml_all, args.rounds)
+        t_cold = best(cold_pull, args.rounds)
+        # An unchanged week: every source due again (the schedule is reset), nothing changed.
+        for store in stores:
+            db = open_db(store)
+            db.execute("UPDATE sources SET next_fetch_at = NULL")
+            db.conn.commit()
+            db.close()
+        t_warm = best(lambda: (_reset(stores[-1]), warm_pull()), args.rounds)
+    finally:
+        server.close()
+    db = open_db(stores[-1])
+    items = db.execute("SELECT count(*) FROM items").fetchone()[0]
+    statuses = dict(db.execute("SELECT status, count(*) FROM fetches GROUP BY status"))
+    print(f"{len(FEEDS)} real feeds, {size / 1e6:.1f} MB, {items:,} items stored")
+    print(f"feedparser.parse() alone      {t_fp:7.3f} s")
+    print(f"lxml raw parse                {t_lxml:7.3f} s")
+    print(f"horizon pull, cold            {t_cold:7.3f} s   ({items / t_cold:,.0f} items/s)")
+    print(f"horizon pull, unchanged       {t_warm:7.3f} s")
+    print(f"cold pull / feedparser        {t_cold / t_fp:7.3f}   (target <= 0.25)")
+    print(f"cold pull / lxml              {t_cold / t_lxml:7.1f}x  (target <= 10x)")
+    print(f"unchanged / cold              {t_warm / t_cold:7.3f}   (target <= 0.05)")
+    print(f"fetch outcomes in the last store: {statuses}")
+
+
+def _reset(store: Path) -> None:
+    db = open_db(store)
+    db.execute("UPDATE sources SET next_fetch_at = NULL")
+    db.conn.commit()
+    db.close()
+
+
+if __name__ == "__main__":
+    main()
