@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,3 +119,30 @@ def feed_source(server: FeedServer) -> Callable[..., dict[str, Any]]:
 
 def env_without(*names: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in names}
+
+
+def dump_dom(url: str, profile: Path) -> str:
+    """The DOM headless Chromium builds for `url` (skips, or fails under CI, without Chromium)."""
+    browser = next(
+        (p for n in ("chromium", "chromium-browser", "google-chrome") if (p := shutil.which(n))),
+        None,
+    )
+    if browser is None:
+        if os.environ.get("HORIZON_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required (HORIZON_REQUIRE_BROWSER is set) but not found")
+        pytest.skip("chromium is not installed")
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=2000",
+        "--dump-dom",
+    ]
+    dom = subprocess.run([browser, *flags, url], capture_output=True, text=True, timeout=120).stdout
+    assert "<html" in dom, "chromium produced no DOM"
+    return dom

@@ -111,14 +111,15 @@ class _Server(ThreadingHTTPServer):
 class FeedServer:
     """Start with `FeedServer()`, add routes, use `url(path)`, call `close()` at the end."""
 
-    def __init__(self, tls: bool = False) -> None:
+    def __init__(self, tls: bool = False, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
-        self.server = _Server(("127.0.0.1", 0), _RequestHandler)
+        self.host = host
+        self.server = _Server((host, 0), _RequestHandler)
         self.server.owner = self
         self.scheme = "http"
         if tls:
@@ -139,8 +140,8 @@ class FeedServer:
     def port(self) -> int:
         return int(self.server.server_address[1])
 
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"{self.scheme}://{host}:{self.port}{path}"
+    def url(self, path: str, host: str | None = None) -> str:
+        return f"{self.scheme}://{host or self.host}:{self.port}{path}"
 
     def route(self, path: str, **kwargs: object) -> str:
         self.routes[path] = Route(**kwargs)  # type: ignore[arg-type]

@@ -257,6 +257,60 @@ def test_redirect_from_public_to_private_is_blocked(project, server, monkeypatch
     assert by_id["intranet"]["new"] == 99
 
 
+FOLLOWER = """
+from horizon import hookimpl
+from horizon.models import Fetched
+from horizon.sources import SourceType
+
+
+class Follower(SourceType):
+    name = "follower"
+    needs = "url"
+
+    async def fetch(self, source, ctx):
+        index = await ctx.get()
+        link = index.body.decode().strip()
+        return Fetched(documents=[await ctx.get(link)])
+
+
+@hookimpl
+def register_sources(register):
+    register(Follower())
+"""
+
+
+def test_links_from_content_cannot_reach_private_addresses(project, server, monkeypatch):
+    """A plugin that fetches a URL taken from a page gets the redirect rule: a public source's
+    content cannot send horizon to loopback, a private network or a cloud metadata address."""
+    import horizon.fetch as fetch
+
+    real = fetch.address_is_private
+    monkeypatch.setattr(
+        fetch,
+        "address_is_private",
+        lambda address: False if address == "127.0.0.1" else real(address),
+    )
+    (project.root / "plugins").mkdir()
+    (project.root / "plugins" / "follower.py").write_text(FOLLOWER)
+    server.file("/feed.xml", GOOD)
+    server.route("/metadata", body=b"http://169.254.169.254/latest/meta-data/")
+    server.route("/loop", body=server.url("/feed.xml", "localhost").encode())
+    server.route("/public", body=server.url("/feed.xml").encode())
+    project.write_config(
+        [
+            {"id": "metadata", "type": "follower", "url": server.url("/metadata")},
+            {"id": "loop", "type": "follower", "url": server.url("/loop")},
+            {"id": "public", "type": "follower", "url": server.url("/public")},
+        ],
+        fetch=fast_fetch(),
+    )
+    by_id = {s["source"]: s for s in project.json("pull")["sources"]}
+    for source in ("metadata", "loop"):
+        assert by_id[source]["error_class"] == "blocked", by_id[source]
+        assert "link from the public source" in by_id[source]["error"]
+    assert by_id["public"]["error_class"] is None, by_id["public"]
+
+
 @pytest.mark.slow
 def test_hundred_thousand_items(project, server):
     body = rss(

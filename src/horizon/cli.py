@@ -13,11 +13,13 @@ from typer.core import TyperGroup
 
 from horizon import __version__
 from horizon.commands import (
+    demo_cmd,
     digest_cmd,
     items,
     plugins_cmd,
     pull,
     review_cmd,
+    serve_cmd,
     sources,
     tagger,
 )
@@ -125,7 +127,9 @@ items.register(app)
 tagger.register(app)
 review_cmd.register(app)
 digest_cmd.register(app)
+serve_cmd.register(app)
 plugins_cmd.register(app)
+demo_cmd.register(app)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import difflib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
@@ -24,6 +25,11 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 THEME_IDS = ("technology", "human-behaviour", "legislation", "organisational")
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,79}$"
+
+
+def _date_text(value: object) -> object:
+    """YAML reads an unquoted 2026-11-30 as a date; keep it as the text it was."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 class FetchSettings(BaseModel):
@@ -64,7 +70,7 @@ class SourceConfig(BaseModel):
     stale_after: Duration | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     allow_private: bool = False
-    verified: str | None = None
+    verified: Annotated[str | None, BeforeValidator(_date_text)] = None
     notes: str | None = None
 
     @property

@@ -192,6 +192,9 @@ def build_digest(
         )
     other = [_public(i) for i in _order(signals) if not i["themes"]]
     history = [*period.history(options.history), period]
+    first = db.execute("SELECT min(published) FROM items").fetchone()[0]
+    if first:  # no columns for periods before the store's first item
+        history = [p for p in history if p is period or iso(p.end) > first]
     glance_counts = [_theme_counts(db, p) for p in history]
     glance = {
         "periods": [p.label for p in history],
@@ -232,8 +235,24 @@ def build_digest(
         "stories": stories,
         "emerging": _emerging(db, period, taxonomy, options),
         "due": [_public(i) for i in due],
+        "dossiers": _dossiers(db, period),
         "health": _health(sources),
     }
+
+
+def _dossiers(db: Database, period: Period) -> list[dict[str, Any]]:
+    """Every tracked legislative dossier, those that moved this period first."""
+    start, end = (iso(period.start) or "")[:10], (iso(period.end) or "")[:10]
+    rows = list(
+        db.query(
+            "SELECT reference, title, procedure_type, current_stage, next_step, "
+            "last_event_date, url FROM dossiers ORDER BY last_event_date DESC"
+        )
+    )
+    for row in rows:
+        row["url"] = safe_url(row["url"])
+        row["moved"] = bool(row["last_event_date"] and start <= row["last_event_date"] < end)
+    return sorted(rows, key=lambda r: not r["moved"])
 
 
 def _order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

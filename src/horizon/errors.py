@@ -51,6 +51,7 @@ ERROR_CLASSES = (
     "too-large",
     "not-a-feed",
     "parse",
+    "selectors-matched-nothing",
     "blocked",
     "redirect",
     "gone",

@@ -235,10 +235,13 @@ class Http:
         allow_private: bool = False,
         max_bytes: int | None = None,
         on_wait: Callable[[float], None] | None = None,
+        origin: str | None = None,
     ) -> Response:
         """GET with redirects handled here; raises FetchError with the error class on failure.
         `on_wait` is told how long the request queued for its host's slot (so that time can be
-        left out of the source's budget)."""
+        left out of the source's budget). `origin` is the configured URL a link taken from
+        content came from: such a link, like a redirect, may not lead from a public address
+        into a private one."""
         limit = max_bytes or self.settings.max_bytes
         request_headers = dict(headers or {})
         if etag:
@@ -247,7 +250,15 @@ class Http:
             request_headers["If-Modified-Since"] = last_modified
         origin_private = allow_private
         if not allow_private:
-            origin_private = bool(await host_is_private(urlsplit(url).hostname or ""))
+            origin_private = bool(await host_is_private(urlsplit(origin or url).hostname or ""))
+            host = urlsplit(url).hostname or ""
+            if origin and not origin_private and await host_is_private(host):
+                raise FetchError(
+                    "blocked",
+                    f"link from the public source {terminal_safe(origin)[:200]} to the private "
+                    f"or loopback address {host!r} refused "
+                    "(set allow_private: true for intranet sources)",
+                )
         redirects: list[tuple[int, str, str]] = []
         visited = {url}
         current = url

@@ -281,3 +281,38 @@ def m0004(db: Database) -> None:
         CREATE INDEX idx_digests_end ON digests(period_end);
         """,
     )
+
+
+@MIGRATIONS(name="0005_dossiers_overview")
+def m0005(db: Database) -> None:
+    run_script(
+        db,
+        """
+        -- Legislative dossiers (procedures) that items belong to: one row per procedure.
+        CREATE TABLE dossiers (
+            reference TEXT PRIMARY KEY,     -- e.g. 2022/0155(COD)
+            title TEXT,
+            procedure_type TEXT,
+            current_stage TEXT,
+            next_step TEXT,                 -- the next expected step, where it can be told
+            last_event_date TEXT,
+            source_id TEXT,
+            url TEXT,
+            updated_at TEXT NOT NULL
+        );
+        ALTER TABLE items ADD COLUMN dossier TEXT REFERENCES dossiers(reference);
+        CREATE INDEX idx_items_dossier ON items(dossier);
+        -- One row per item with its tags and review state, for Datasette's facets.
+        CREATE VIEW item_overview AS
+        SELECT items.id, items.title, items.url, items.published, items.source_id,
+               sources.name AS source_name, items.language, items.auto_score,
+               coalesce(r.status, 'unreviewed') AS status, coalesce(r.flagged, 0) AS flagged,
+               r.note, r.review_by, r.analyst, items.dossier,
+               (SELECT json_group_array(value) FROM item_tags t
+                 WHERE t.item_id = items.id AND t.kind = 'theme') AS themes,
+               (SELECT json_group_array(value) FROM item_tags t
+                 WHERE t.item_id = items.id AND t.kind = 'topic') AS topics
+        FROM items JOIN sources ON sources.id = items.source_id
+        LEFT JOIN reviews r ON r.item_id = items.id;
+        """,
+    )

@@ -28,6 +28,7 @@ class ItemRow:
     key: str
     values: dict[str, Any]
     content_hash: str
+    dossier: dict[str, Any] | None = None  # the procedure a source says the item belongs to
 
 
 @dataclass
@@ -122,7 +123,15 @@ def normalise(feed: ParsedFeed, *, now: datetime, source_language: str | None = 
             if entry.extra
             else None,
         }
-        out.rows.append(ItemRow(key=key, values=row, content_hash=content_hash))
+        dossier = entry.extra.get("dossier") if entry.extra else None
+        out.rows.append(
+            ItemRow(
+                key=key,
+                values=row,
+                content_hash=content_hash,
+                dossier=dossier if isinstance(dossier, dict) else None,
+            )
+        )
     if out.guid_unreliable:
         out.warnings.append(
             "the feed repeats GUIDs for different items; those items are "

@@ -8,10 +8,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from horizon.config import SourceConfig, read_yaml
+from horizon.config import SourceConfig
 from horizon.errors import ConfigError
 from horizon.textutil import normalise_link, slugify, terminal_safe
 
@@ -38,6 +36,15 @@ def _attr(el: Any, name: str) -> str | None:
     return None
 
 
+def _local(element: Any) -> str:
+    """An element's lower-case local name; '' for comments, processing instructions and the
+    odd names lxml's recovering parser makes of broken markup (such as ':')."""
+    tag = element.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
+
+
 def read_opml(path: Path) -> OpmlImport:
     """Feeds in an OPML file; nested folders become a 'Folder / Subfolder' category."""
     try:
@@ -51,10 +58,10 @@ def read_opml(path: Path) -> OpmlImport:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise ConfigError(f"{path.name}: not valid OPML: {exc}") from None
-    if root is None or etree.QName(root).localname.lower() != "opml":
+    if root is None or _local(root) != "opml":
         raise ConfigError(f"{path.name}: not an OPML file (no <opml> root element)")
     body = next(
-        (c for c in root if isinstance(c.tag, str) and etree.QName(c).localname.lower() == "body"),
+        (c for c in root if _local(c) == "body"),
         None,
     )
     if body is None:
@@ -66,7 +73,7 @@ def read_opml(path: Path) -> OpmlImport:
 
 def _walk(node: Any, folders: list[str], result: OpmlImport, name: str) -> None:
     for child in node:
-        if not isinstance(child.tag, str) or etree.QName(child).localname.lower() != "outline":
+        if _local(child) != "outline":
             continue
         title = _attr(child, "title") or _attr(child, "text") or ""
         title = terminal_safe(" ".join(title.split()))
@@ -131,32 +138,6 @@ def plan_import(feeds: list[OpmlFeed], existing: list[SourceConfig]) -> ImportRe
             entry["category"] = feed.category
         report.added.append(entry)
     return report
-
-
-def append_sources(config_path: Path, entries: list[dict[str, Any]]) -> None:
-    """Add sources to feeds.yaml, keeping its comments and layout (ruamel round-trip)."""
-    yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    if config_path.exists():
-        doc = read_yaml(config_path)
-        if doc is None:
-            doc = CommentedMap()
-    else:
-        doc = CommentedMap()
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{config_path.name}: the top level must be a mapping")
-    sources = doc.get("sources")
-    if sources is None:
-        sources = CommentedSeq()
-        doc["sources"] = sources
-    if not isinstance(sources, list):
-        raise ConfigError(f"{config_path.name}: 'sources' must be a list")
-    for entry in entries:
-        sources.append(CommentedMap(entry))
-    tmp = config_path.with_name(config_path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        yaml.dump(doc, fh)
-    tmp.replace(config_path)
 
 
 def write_opml(sources: list[SourceConfig], title: str = "horizon sources") -> bytes:

@@ -21,8 +21,10 @@ DEFAULT_PLUGINS = (
     "horizon.default_plugins.rss",
     "horizon.default_plugins.file",
     "horizon.default_plugins.jsonfeed",
+    "horizon.default_plugins.page",
     "horizon.default_plugins.keywords",
     "horizon.default_plugins.model",
+    "horizon.default_plugins.stated",
     "horizon.default_plugins.renderers",
 )
 ENTRY_POINT_GROUP = "horizon"

@@ -226,6 +226,37 @@ class _Fetch:
     error: FetchError | None = None
 
 
+async def fetch_source(source: SourceConfig, stype: SourceType, ctx: FetchContext) -> _Fetch:
+    """Run a source type's fetch within the source's budget; every failure becomes a
+    FetchError on the result, never an exception."""
+    result = _Fetch(source, utcnow(), time.monotonic(), ctx)
+    budget = ctx.settings.budget
+    try:
+        async with asyncio.timeout(budget) as timer:
+
+            def extend(waited: float) -> None:
+                # Queuing behind other sources on the same host is not this source's time.
+                when = timer.when()
+                if when is not None:
+                    timer.reschedule(when + waited)
+
+            ctx.on_wait = extend
+            result.fetched = await stype.fetch(source, ctx)
+    except FetchError as exc:
+        result.error = exc
+    except TimeoutError:
+        result.error = FetchError(
+            "timeout",
+            f"no complete response within the {budget:g}s budget for {ctx.url or source.path}",
+        )
+    except Exception as exc:  # a source plugin's bug is that source's failure only
+        result.error = FetchError(
+            "plugin",
+            f"{source.type} source failed: {type(exc).__name__}: {terminal_safe(str(exc))[:300]}",
+        )
+    return result
+
+
 class _Worker:
     """Runs one pull's fetches on the loop and hands each result to the store thread."""
 
@@ -270,33 +301,7 @@ class _Worker:
             body_hash=row.get("body_hash"),
         )
         ctx = FetchContext(source, state, http, self.config.fetch, self.config.base_dir, self.force)
-        result = _Fetch(source, utcnow(), time.monotonic(), ctx)
-        budget = self.config.fetch.budget
-        try:
-            async with asyncio.timeout(budget) as timer:
-
-                def extend(waited: float) -> None:
-                    # Queuing behind other sources on the same host is not this source's time.
-                    when = timer.when()
-                    if when is not None:
-                        timer.reschedule(when + waited)
-
-                ctx.on_wait = extend
-                result.fetched = await self.types[source.type].fetch(source, ctx)
-        except FetchError as exc:
-            result.error = exc
-        except TimeoutError:
-            result.error = FetchError(
-                "timeout",
-                f"no complete response within the {budget:g}s budget for {ctx.url or source.path}",
-            )
-        except Exception as exc:  # a source plugin's bug is that source's failure only
-            result.error = FetchError(
-                "plugin",
-                f"{source.type} source failed: "
-                f"{type(exc).__name__}: {terminal_safe(str(exc))[:300]}",
-            )
-        return result
+        return await fetch_source(source, self.types[source.type], ctx)
 
     def _process(self, f: _Fetch) -> store.Outcome:
         """Parse and store one source's result (runs on the store thread)."""

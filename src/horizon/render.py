@@ -29,6 +29,11 @@ class Renderer:
         raise NotImplementedError
 
 
+def with_defaults(digest: dict[str, Any]) -> dict[str, Any]:
+    """Sections added in later versions, empty for digests recorded before them."""
+    return {"dossiers": [], **digest}
+
+
 def plain(text: object) -> str:
     """Feed text on one line, with control characters and escape sequences gone."""
     return terminal_safe("" if text is None else text)

@@ -100,6 +100,7 @@ class FetchContext:
             allow_private=self.source.allow_private,
             max_bytes=max_bytes,
             on_wait=self.on_wait,
+            origin=self.url if url and url != self.url else None,
         )
         self.responses.append(response)
         if conditional and self.primary is None:

@@ -152,6 +152,8 @@ def save_items(
         if item.key in dead:
             continue
         old = existing.get(item.key)
+        if item.dossier:
+            _link_dossier(db, source_id, item, old["id"] if old else None, stamp)
         if old is None:
             values = {
                 **item.values,
@@ -168,6 +170,11 @@ def save_items(
             )
             result.new += 1
             result.new_ids.append(int(cursor.lastrowid or 0))
+            if item.dossier:
+                db.execute(
+                    "UPDATE items SET dossier = ? WHERE id = ?",
+                    [item.dossier["reference"], cursor.lastrowid],
+                )
         elif old["content_hash"] != item.content_hash and old["version"] <= max_versions:
             db.table("item_versions").insert(
                 {
@@ -205,6 +212,36 @@ def save_items(
         else:
             result.unchanged += 1
     return result
+
+
+def _link_dossier(
+    db: Database, source_id: str, item: ItemRow, item_id: int | None, stamp: str | None
+) -> None:
+    """Keep the dossier the item belongs to up to date (its latest event wins)."""
+    d = item.dossier or {}
+    reference = str(d.get("reference") or "").strip()
+    if not reference:
+        return
+    row = {
+        "reference": reference,
+        "title": d.get("title"),
+        "procedure_type": d.get("procedure_type"),
+        "current_stage": d.get("current_stage"),
+        "next_step": d.get("next_step"),
+        "last_event_date": d.get("last_event_date"),
+        "source_id": source_id,
+        "url": d.get("url"),
+        "updated_at": stamp,
+    }
+    known = db.execute(
+        "SELECT last_event_date FROM dossiers WHERE reference = ?", [reference]
+    ).fetchone()
+    if known is None:
+        db.table("dossiers").insert(row)
+    elif (row["last_event_date"] or "") >= (known[0] or ""):
+        db.table("dossiers").update(reference, {k: v for k, v in row.items() if v is not None})
+    if item_id is not None:
+        db.execute("UPDATE items SET dossier = ? WHERE id = ?", [reference, item_id])
 
 
 def _chunks(values: Sequence[str], size: int) -> Iterable[Sequence[str]]:

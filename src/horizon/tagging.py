@@ -39,6 +39,7 @@ class Doc:
     title: str
     text: str
     language: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # what the source type stored with it
 
 
 @dataclass
@@ -159,9 +160,19 @@ def documents(db: Database, item_ids: Sequence[int]) -> list[Doc]:
         chunk = list(item_ids[start : start + BATCH])
         marks = ",".join("?" * len(chunk))
         for row in db.execute(
-            f"SELECT id, title, summary, text, language FROM items WHERE id IN ({marks})", chunk
+            f"SELECT id, title, summary, text, language, extra FROM items WHERE id IN ({marks})",
+            chunk,
         ).fetchall():
-            docs.append(Doc(row[0], row[1] or "", _body(row[2], row[3]), row[4]))
+            extra = json.loads(row[5]) if row[5] else {}
+            docs.append(
+                Doc(
+                    row[0],
+                    row[1] or "",
+                    _body(row[2], row[3]),
+                    row[4],
+                    extra if isinstance(extra, dict) else {},
+                )
+            )
     return docs
 
 

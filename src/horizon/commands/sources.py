@@ -11,9 +11,11 @@ import typer
 from horizon import queries
 from horizon.commands.common import CsvOpt, JsonOpt, output_format, workspace
 from horizon.config import load_config
+from horizon.configedit import append_sources, set_source_values
 from horizon.errors import UsageError
-from horizon.opml import append_sources, plan_import, read_opml, write_opml
+from horizon.opml import plan_import, read_opml, write_opml
 from horizon.output import console, print_json, render, safe
+from horizon.textutil import utcnow
 
 app = typer.Typer(
     help="Sources: their health, history, and OPML import/export.", no_args_is_help=True
@@ -112,6 +114,59 @@ def show_source(
         max_width={"error": 60},
         empty="Never fetched.",
     )
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    source_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[SOURCE_ID]...", help="Check only these sources (default: all)."),
+    ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Write today's date as `verified:` in feeds.yaml for every source "
+            "that answered with items.",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fetch each source once without storing anything, and report: reachable, the type of
+    feed detected, items, newest item date, validators (ETag / Last-Modified), problems."""
+    from horizon.check import check_sources
+
+    ws = workspace(ctx)
+    config = ws.require_config()
+    chosen = [config.source(i) for i in source_ids] if source_ids else config.sources
+    reports = check_sources(config, ws.source_types, chosen)
+    if record:
+        today = utcnow().date().isoformat()
+        good = {r["id"]: {"verified": today} for r in reports if r["reachable"] and r["items"]}
+        written = set_source_values(config.path or ws.config_target, good) if good else 0
+        console(stderr=True).print(
+            f"Recorded verified: {today} for {written} source(s) in {safe(config.path)}."
+        )
+    if as_json:
+        print_json(reports)
+    else:
+        shown = [
+            {
+                **r,
+                "validators": "+".join(k for k in ("etag", "last_modified") if r[k]) or "-",
+                "problems": "; ".join(r["problems"]),
+            }
+            for r in reports
+        ]
+        render(
+            shown,
+            ["id", "reachable", "detected", "items", "newest", "validators", "problems"],
+            fmt="table",
+            max_width={"problems": 60, "newest": 20},
+        )
+    if any(not r["reachable"] or not r["items"] for r in reports):
+        raise typer.Exit(1)
 
 
 @app.command("import-opml")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from horizon import hookimpl
-from horizon.render import Renderer, template
+from horizon.render import Renderer, template, with_defaults
 
 
 class MarkdownRenderer(Renderer):
@@ -16,7 +16,7 @@ class MarkdownRenderer(Renderer):
     description = "Markdown, feed text escaped so it cannot inject links or HTML."
 
     def render(self, digest: dict[str, Any]) -> str:
-        return template("digest.md.j2", autoescape=False).render(**digest)
+        return template("digest.md.j2", autoescape=False).render(**with_defaults(digest))
 
 
 class HtmlRenderer(Renderer):
@@ -25,7 +25,7 @@ class HtmlRenderer(Renderer):
     description = "One self-contained HTML file: inline styles and SVG charts, no script."
 
     def render(self, digest: dict[str, Any]) -> str:
-        return template("digest.html.j2", autoescape=True).render(**digest)
+        return template("digest.html.j2", autoescape=True).render(**with_defaults(digest))
 
 
 class JsonRenderer(Renderer):
