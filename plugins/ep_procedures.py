@@ -15,6 +15,10 @@ language), the current stage (`process_stage`) and its events in `consists_of`, 
 an optional label and the documents it is based on (`based_on_a_realization_of`). Fields are
 read defensively: a missing one leaves that part of the item empty rather than failing.
 
+Not built: following procedures found by a search rather than listed by reference. The API's
+list endpoint could not be examined from the machine this was written on (no internet), so the
+plugin takes an explicit list; add a procedure by adding its reference.
+
 feeds.yaml:
 
     - id: ep-procedures

@@ -97,6 +97,27 @@ def test_search_and_malformed_query(project):
     assert "not valid FTS5 syntax" in bad.stderr and "Traceback" not in bad.output
 
 
+def test_search_ranks_the_most_recent_matches_unless_asked(project, monkeypatch):
+    from horizon import queries
+
+    seed(
+        project,
+        item("Retention retention retention: the best match", guid="1"),  # stored first
+        item("Retention mentioned once", guid="2"),
+        item("Retention again, once", guid="3"),
+        item("Nothing to see", guid="4"),
+    )
+    monkeypatch.setattr(queries, "RANK_WINDOW", 2)
+    windowed = project.run("items", "search", "retention")
+    assert "More than 2 items match" in windowed.stderr
+    assert "the best match" not in windowed.stdout  # outside the two most recent matches
+    ranked = project.json("items", "search", "retention", "--rank-all")
+    assert ranked[0]["title"] == "Retention retention retention: the best match"
+    assert len(ranked) == 3
+    few = project.run("items", "search", "nothing")
+    assert few.exit_code == 0 and "match:" not in few.stderr
+
+
 def test_feed_text_is_terminal_safe(project):
     seed(project, item(HOSTILE, guid="1", desc=HOSTILE))
     for args in (("items", "list"), ("items", "show", "1"), ("items", "search", "evil")):
@@ -144,6 +165,10 @@ def test_sources_show_explains_skips(project):
     shown = project.json("sources", "show", "f")
     assert shown["fetches"][0]["status"] == "skipped"
     assert "not due until" in shown["fetches"][0]["next_fetch_reason"]
+    table = project.run("sources", "show", "f")
+    assert table.exit_code == 0 and "skipped" in table.stdout and "not due until" in table.stdout
+    unknown = project.run("sources", "show", "nope")
+    assert unknown.exit_code == 2 and "no source with id 'nope'" in unknown.stderr
 
 
 def test_second_pull_exits_75_while_one_runs(project):

@@ -115,6 +115,9 @@ def test_serve_canned_queries_and_facets(project, server, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+    # Datasette stopped with horizon serve: nothing listens any more.
+    with pytest.raises(OSError):
+        get_json(f"{base}.json")
 
 
 def test_serve_without_a_store_says_so(project):

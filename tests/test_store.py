@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from horizon.cli import app
 from horizon.textutil import utcnow
 from tests.conftest import fast_fetch
 
@@ -207,3 +208,42 @@ def test_a_removed_source_keeps_its_items(project):
     assert len(rows(project)) == 1
     listed = project.json("sources", "list", "--all")
     assert listed[0]["in_config"] is False
+
+
+def test_the_store_can_only_be_opened_where_it_makes_sense(project, tmp_path):
+    """A --db that is not a store, or cannot be created, is a clear error (exit 1)."""
+    project.write_config([])
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database, just notes " * 100)
+    result = project.runner.invoke(app, ["--db", str(text), "items", "list"])
+    assert result.exit_code == 1 and "not a usable horizon store" in result.stderr
+    assert text.read_text().startswith("not a database")  # untouched
+    blocked = project.runner.invoke(app, ["--db", str(text / "sub" / "h.db"), "items", "list"])
+    assert blocked.exit_code == 1 and "cannot create the store's folder" in blocked.stderr
+
+
+def test_read_only_opening_nested_transactions_and_backup(tmp_path):
+    import sqlite3
+
+    import pytest
+
+    from horizon.db import backup, open_db, transaction
+    from horizon.errors import StoreError
+
+    with pytest.raises(StoreError, match="no store here yet"):
+        open_db(tmp_path / "missing.db", readonly=True)
+    db = open_db(tmp_path / "h.db")
+    db.execute("CREATE TABLE t (x)")
+    with transaction(db):
+        db.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(RuntimeError), transaction(db):  # nested: a savepoint
+            db.execute("INSERT INTO t VALUES (2)")
+            raise RuntimeError
+    assert [r[0] for r in db.execute("SELECT x FROM t")] == [1]
+    backup(db, tmp_path / "copy.db")
+    with pytest.raises(StoreError, match="already exists"):
+        backup(db, tmp_path / "copy.db")
+    ro = open_db(tmp_path / "copy.db", readonly=True)
+    assert [r[0] for r in ro.execute("SELECT x FROM t")] == [1]
+    with pytest.raises(sqlite3.OperationalError):
+        ro.execute("INSERT INTO t VALUES (3)")

@@ -374,6 +374,15 @@ def test_classify_and_evaluate_files(project, tmp_path):
     data = json.loads(evaluated.stdout)
     assert data["items"] == 216 and 0.8 < data["macro_f1"] <= 1
     assert set(data["themes"]["technology"]) >= {"precision", "recall", "f1"}
+    table = project.run("tagger", "evaluate", str(DATA / "tagging-holdout.jsonl"), "--errors")
+    assert table.exit_code == 0 and f"macro-F1 {data['macro_f1']:.3f} over 216 item(s)" in (
+        table.stdout
+    )
+    assert "predicted" in table.stdout  # the errors table
+    with_errors = project.run(
+        "tagger", "evaluate", str(DATA / "tagging-holdout.jsonl"), "--errors", "--json"
+    )
+    assert json.loads(with_errors.stdout)["errors"]
 
 
 @pytest.mark.parametrize(
@@ -398,6 +407,7 @@ def test_train_model_and_use_it(project):
     seed(project, ITEMS)
     few = project.run("tagger", "train")
     assert few.exit_code == 2 and "only 0 decided item(s)" in few.stderr
+    assert "No model trained yet" in project.run("tagger", "status").stdout
     trained = project.run("tagger", "train", "--from", str(DATA / "tagging-dev.jsonl"), "--json")
     assert trained.exit_code == 0, trained.output
     metrics = json.loads(trained.stdout)
@@ -408,6 +418,8 @@ def test_train_model_and_use_it(project):
     assert set(stored["coef"]) == {"technology", "human-behaviour", "legislation", "organisational"}
     status = json.loads(project.run("tagger", "status", "--json").stdout)
     assert {t["name"] for t in status["taggers"]} == {"source", "model", "keywords"}
+    shown = project.run("tagger", "status").stdout
+    assert "model 1 (active)" in shown and "keywords (primary)" in shown
     assert project.run("retag").exit_code == 0
     item = project.json("items", "show", "1")
     model_rows = [e for e in item["evidence"] if e["tagger"] == "model"]

@@ -8,13 +8,9 @@ import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
 from sqlite_utils import Database
 
 from horizon.config import THEME_IDS
@@ -22,6 +18,10 @@ from horizon.db import transaction
 from horizon.errors import UsageError
 from horizon.tagging import Doc, Tagger
 from horizon.textutil import iso, utcnow
+
+if TYPE_CHECKING:  # scikit-learn and scipy take most of a second to import: only when used
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 MIN_EXAMPLES = 40
 MIN_POSITIVES = 5
@@ -64,6 +64,8 @@ class ThemeModel:
         return list(self.coef)
 
     def features(self, docs: Sequence[Doc]) -> sparse.csr_matrix:
+        from scipy import sparse
+
         texts = [model_text(d) for d in docs]
         return sparse.hstack([self.word.transform(texts), self.char.transform(texts)]).tocsr()
 
@@ -125,6 +127,8 @@ class ThemeModel:
                 "`horizon tagger train` again"
             )
 
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         def vectoriser(part: dict[str, Any]) -> TfidfVectorizer:
             params = {k: tuple(v) if isinstance(v, list) else v for k, v in part["params"].items()}
             params.pop("max_features", None)
@@ -152,6 +156,10 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
 
 def fit(examples: Sequence[tuple[Doc, set[str]]]) -> ThemeModel:
     """Fit the vectorisers and one classifier per theme with enough positives and negatives."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
     texts = [model_text(doc) for doc, _ in examples]
     word = TfidfVectorizer(**WORD_PARAMS)
     char = TfidfVectorizer(**CHAR_PARAMS)
@@ -175,6 +183,8 @@ def cross_validate(
     out: list[tuple[int, dict[str, float]]] = []
     if len(examples) < folds * 4:
         return out
+    from sklearn.model_selection import KFold
+
     splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
     indices = np.arange(len(examples))
     for train_idx, test_idx in splitter.split(indices):

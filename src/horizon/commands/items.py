@@ -120,14 +120,28 @@ def search(
     status: StatusOpt = None,
     limit: LimitOpt = 50,
     all_: AllOpt = False,
+    rank_all: Annotated[
+        bool,
+        typer.Option(
+            "--rank-all",
+            help=f"Rank every match (slower); by default only the {queries.RANK_WINDOW:,} "
+            "most recently stored matches are ranked.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
     """Full-text search over titles and text, best match first (SQLite FTS5 syntax)."""
     ws = workspace(ctx)
-    rows = queries.search_items(
-        ws.db, query, _filter(source, since, limit, all_, theme, topic, status)
+    found = queries.search_items(
+        ws.db, query, _filter(source, since, limit, all_, theme, topic, status), rank_all=rank_all
     )
+    rows = found.rows
+    if found.windowed and not as_json and not as_csv:
+        console(stderr=True).print(
+            f"More than {queries.RANK_WINDOW:,} items match: the best of the most recently "
+            "stored ones are shown (--rank-all ranks them all; slower)."
+        )
     fmt = output_format(as_json, as_csv)
     render(
         rows,

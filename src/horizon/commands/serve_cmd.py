@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -53,10 +54,18 @@ def serve(
             "sql_time_limit_ms",
             "3000",
         ]
+        child = subprocess.Popen(command)
+        # Stopping `horizon serve` (Ctrl-C, SIGTERM from a service manager) stops Datasette.
+        previous = signal.signal(signal.SIGTERM, lambda *_: child.terminate())
         try:
-            raise typer.Exit(subprocess.call(command))
+            code = child.wait()
         except KeyboardInterrupt:
-            raise typer.Exit(0) from None
+            child.terminate()
+            child.wait()
+            code = 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        raise typer.Exit(code if code >= 0 else 0)
 
 
 def register(app: typer.Typer) -> None:
