@@ -152,8 +152,7 @@ def save_items(
         if item.key in dead:
             continue
         old = existing.get(item.key)
-        if item.dossier:
-            _link_dossier(db, source_id, item, old["id"] if old else None, stamp)
+        dossier = _link_dossier(db, source_id, item, old["id"] if old else None, stamp)
         if old is None:
             values = {
                 **item.values,
@@ -170,11 +169,8 @@ def save_items(
             )
             result.new += 1
             result.new_ids.append(int(cursor.lastrowid or 0))
-            if item.dossier:
-                db.execute(
-                    "UPDATE items SET dossier = ? WHERE id = ?",
-                    [item.dossier["reference"], cursor.lastrowid],
-                )
+            if dossier:
+                db.execute("UPDATE items SET dossier = ? WHERE id = ?", [dossier, cursor.lastrowid])
         elif old["content_hash"] != item.content_hash and old["version"] <= max_versions:
             db.table("item_versions").insert(
                 {
@@ -216,12 +212,13 @@ def save_items(
 
 def _link_dossier(
     db: Database, source_id: str, item: ItemRow, item_id: int | None, stamp: str | None
-) -> None:
-    """Keep the dossier the item belongs to up to date (its latest event wins)."""
+) -> str | None:
+    """Keep the dossier the item belongs to up to date (its latest event wins); returns its
+    reference, or None when the item names no dossier."""
     d = item.dossier or {}
     reference = str(d.get("reference") or "").strip()
     if not reference:
-        return
+        return None
     row = {
         "reference": reference,
         "title": d.get("title"),
@@ -242,6 +239,7 @@ def _link_dossier(
         db.table("dossiers").update(reference, {k: v for k, v in row.items() if v is not None})
     if item_id is not None:
         db.execute("UPDATE items SET dossier = ? WHERE id = ?", [reference, item_id])
+    return reference
 
 
 def _chunks(values: Sequence[str], size: int) -> Iterable[Sequence[str]]:

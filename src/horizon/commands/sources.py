@@ -140,14 +140,17 @@ def check(
     ws = workspace(ctx)
     config = ws.require_config()
     chosen = [config.source(i) for i in source_ids] if source_ids else config.sources
-    reports = check_sources(config, ws.source_types, chosen)
+    err = console(stderr=True)
+    if sys.stderr.isatty():  # a check can take a while: say so on a terminal, never under cron
+        with err.status(f"checking {len(chosen)} source(s)", spinner="dots"):
+            reports = check_sources(config, ws.source_types, chosen)
+    else:
+        reports = check_sources(config, ws.source_types, chosen)
     if record:
         today = utcnow().date().isoformat()
         good = {r["id"]: {"verified": today} for r in reports if r["reachable"] and r["items"]}
         written = set_source_values(config.path or ws.config_target, good) if good else 0
-        console(stderr=True).print(
-            f"Recorded verified: {today} for {written} source(s) in {safe(config.path)}."
-        )
+        err.print(f"Recorded verified: {today} for {written} source(s) in {safe(config.path)}.")
     if as_json:
         print_json(reports)
     else:
