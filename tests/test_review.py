@@ -363,3 +363,89 @@ def test_no_tty_tag_via_console_script(project):
     )
     assert out.returncode == 0 and "noise" in out.stderr
     assert Path(project.db_path).exists()
+
+
+def _session(db, analyst, keys, sink):
+    from rich.console import Console
+
+    from horizon import review
+    from horizon.review_ui import ReviewSession
+    from horizon.taxonomy import load_taxonomy
+
+    return ReviewSession(
+        db,
+        analyst,
+        load_taxonomy(),
+        review.QueueFilter(),
+        Console(file=sink),
+        keys,
+        lambda prompt: "",
+    )
+
+
+def test_concurrent_decision_while_the_screen_is_open_is_labelled(project):
+    from horizon import review
+
+    seed(project)
+    db = open_db(project.db_path)
+    pressed = iter(["f", "s", "q"])
+    session = None
+
+    def read_key() -> str:
+        key = next(pressed)
+        if key == "f":  # another analyst decides (`horizon tag`) while the screen is open
+            item = session.stats.seen[-1]
+            result = project.run("tag", str(item), "--digest", "--analyst", "bob")
+            assert result.exit_code == 0, result.output
+        return key
+
+    with open(os.devnull, "w") as sink:
+        session = _session(db, "carol", read_key, sink)
+        session.run()
+    item = session.stats.seen[0]
+    trail = review.history(db, item)
+    assert [(h["analyst"], h["action"]) for h in trail] == [
+        ("bob", "flag"),
+        ("carol", "flag (after bob's concurrent decision)"),
+        ("carol", "signal"),  # decided on the screen shown after carol's own decision
+    ]
+    # "f" on a screen that showed the item unflagged flags it (bob had too).
+    assert review.current(db, item)["flagged"] is True
+
+
+def test_queue_is_counted_per_item_shown_and_after_writes(project, monkeypatch):
+    from horizon import review
+
+    seed(project)
+    db = open_db(project.db_path)
+    counted = []
+    real = review.queue_count
+
+    def counting(*args, **kwargs):
+        counted.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(review, "queue_count", counting)
+    keys = iter(["?", "any", "z", "o", "s", "z", "x", "z", "q"])
+    with open(os.devnull, "w") as sink:
+        session = _session(db, "carol", lambda: next(keys), sink)
+        session.open_url = lambda url: None
+        session.run()
+    # first item: shown (1), after "s" (2); second item: shown (3). Help, unknown keys and
+    # opening the link do not count again.
+    assert len(counted) == 3
+    assert len(session.stats.seen) == 2
+
+
+def test_open_claim_resumes_only_a_still_queued_item(project):
+    from horizon import review
+
+    seed(project)
+    db = open_db(project.db_path)
+    first, second = review.queue(db, "alice", review.QueueFilter(), limit=2)
+    assert review.claim(db, first, "alice") and review.claim(db, second, "alice")
+    review.decide(db, second, "bob", review.Change(status="noise"), "noise")
+    assert review.open_claim(db, "alice", review.QueueFilter()) == first
+    review.decide(db, first, "bob", review.Change(status="signal"), "signal")
+    assert review.open_claim(db, "alice", review.QueueFilter()) is None
+    assert review.open_claim(db, "zoe", review.QueueFilter()) is None

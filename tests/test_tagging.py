@@ -424,3 +424,102 @@ def test_train_model_and_use_it(project):
     item = project.json("items", "show", "1")
     model_rows = [e for e in item["evidence"] if e["tagger"] == "model"]
     assert len(model_rows) == 4 and all("probability" in e["evidence"] for e in model_rows)
+
+
+LENS_ITEMS = [
+    (
+        "Europol operation takes down darknet child abuse platform",
+        "Police in 19 countries arrested administrators; a new taskforce of investigators "
+        "will follow up.",
+    ),
+    ("Man arrested after bakery fire", "Firefighters were called to the shop."),
+]
+
+
+def _fourp_tags(db, item_id):
+    return list(
+        db.query(
+            "SELECT value, origin FROM item_tags WHERE item_id = ? AND kind = 'fourp' "
+            "ORDER BY value",
+            [item_id],
+        )
+    )
+
+
+def test_no_theme_no_4p_follows_the_analysts_themes(project):
+    from horizon import review
+
+    seed(project, LENS_ITEMS)
+    db = project.db()
+    ids = {
+        title: db.execute("SELECT id FROM items WHERE title = ?", [title]).fetchone()[0]
+        for title, _ in LENS_ITEMS
+    }
+    europol, bakery = ids[LENS_ITEMS[0][0]], ids[LENS_ITEMS[1][0]]
+    shown = project.json("items", "show", str(europol))
+    assert "organisational" in shown["themes"] and {"prepare", "pursue"} <= set(shown["fourp"])
+    # An analyst deciding "no theme" takes the automatic 4P away with it ...
+    review.decide(db, europol, "alice", review.Change(themes=[]), "themes")
+    assert project.json("items", "show", str(europol))["fourp"] == []
+    assert _fourp_tags(db, europol) == []
+    # ... and giving a theme back brings the automatic 4P back.
+    review.decide(db, europol, "alice", review.Change(themes=["organisational"]), "themes")
+    assert {"prepare", "pursue"} <= {t["value"] for t in _fourp_tags(db, europol)}
+
+    # A 4P hit on an item with no automatic theme is kept, and counts once an analyst gives
+    # the item a theme.
+    assert project.json("items", "show", str(bakery))["fourp"] == []
+    stored = db.execute(
+        "SELECT assigned FROM auto_tags WHERE item_id = ? AND tagger = 'combined' AND "
+        "kind = 'fourp' AND value = 'pursue'",
+        [bakery],
+    ).fetchone()
+    assert stored == (1,)
+    result = project.run("tag", str(bakery), "--theme", "human-behaviour", "--analyst", "bob")
+    assert result.exit_code == 0, result.output
+    assert project.json("items", "show", str(bakery))["fourp"] == ["pursue"]
+    assert _fourp_tags(project.db(), bakery) == [{"value": "pursue", "origin": "auto"}]
+    # Re-tagging keeps it so (the rule is applied to the effective themes, after storage).
+    assert project.run("retag").exit_code == 0
+    assert project.json("items", "show", str(bakery))["fourp"] == ["pursue"]
+    assert project.json("items", "show", str(europol))["fourp"] != []
+
+
+def test_classify_shows_no_4p_without_a_theme(project, tmp_path):
+    project.write_config([])
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        "\n".join(
+            json.dumps({"id": i, "title": title, "summary": text})
+            for i, (title, text) in enumerate(LENS_ITEMS)
+        )
+        + "\n"
+    )
+    result = project.run("tagger", "classify", str(path))
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "organisational" in out[0]["themes"] and "pursue" in out[0]["fourp"]
+    assert out[1]["themes"] == [] and out[1]["fourp"] == []
+
+
+def test_keywords_store_no_silent_theme_rows(project):
+    seed(project, ITEMS)
+    db = project.db()
+    rows = list(
+        db.query("SELECT kind, value, score, evidence FROM auto_tags WHERE tagger = 'keywords'")
+    )
+    assert rows
+    for row in rows:
+        evidence = json.loads(row["evidence"]) if row["evidence"] else None
+        assert row["score"] > 0 or (evidence and (evidence["matches"] or evidence.get("excluded")))
+    # Themes of a matched item that nothing pointed to have no keywords row at all.
+    chat = db.execute("SELECT id FROM items WHERE title LIKE 'Council%'").fetchone()[0]
+    themes = {
+        r[0]
+        for r in db.execute(
+            "SELECT value FROM auto_tags WHERE item_id = ? AND tagger = 'keywords' "
+            "AND kind = 'theme'",
+            [chat],
+        ).fetchall()
+    }
+    assert themes and themes < {"technology", "human-behaviour", "legislation", "organisational"}

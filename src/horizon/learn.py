@@ -8,6 +8,7 @@ import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -83,21 +84,14 @@ class ThemeModel:
         if contributions.nnz == 0:
             return []
         order = np.argsort(contributions.data)[::-1][:n]
-        names = self._names()
+        names = self.feature_names
         return [names[contributions.indices[i]] for i in order if contributions.data[i] > 0]
 
-    def _names(self) -> list[str]:
-        cached = self.__dict__.get("_feature_names")
-        if cached is None:
-            words = [""] * len(self.word.vocabulary_)
-            for term, index in self.word.vocabulary_.items():
-                words[index] = term
-            chars = [""] * len(self.char.vocabulary_)
-            for term, index in self.char.vocabulary_.items():
-                chars[index] = f"~{term}~"
-            cached = words + chars
-            self.__dict__["_feature_names"] = cached
-        return cached
+    @cached_property
+    def feature_names(self) -> list[str]:
+        """The name of each feature column: word n-grams, then character n-grams as ~gram~."""
+        words = [str(t) for t in self.word.get_feature_names_out()]
+        return words + [f"~{t}~" for t in self.char.get_feature_names_out()]
 
     def to_bytes(self) -> bytes:
         data = {

@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -141,7 +141,7 @@ def decide(
         if expected_revision is not None and before["revision"] != expected_revision:
             action = f"{action} (after {before['analyst']}'s concurrent decision)"
         after = {**before, **change.fields()}
-        if after["status"] == "unreviewed" and action not in ("undo",):
+        if after["status"] == "unreviewed":  # any decision reviews the item (undo_last restores)
             after["status"] = "reviewed"
         after.update(analyst=analyst, decided_at=iso(utcnow()), revision=before["revision"] + 1)
         _write(db, item_id, after)
@@ -281,11 +281,16 @@ class QueueFilter:
     sources: Sequence[str] = ()
     since: Any = None
     query: str | None = None
+    ids: Sequence[int] | None = None  # only these items (None: all)
 
 
 def _queue_where(analyst: str, f: QueueFilter) -> tuple[str, list[Any]]:
     item_filter = ItemFilter(
-        source=list(f.sources), since=f.since, themes=list(f.themes), limit=None
+        source=list(f.sources),
+        since=f.since,
+        themes=list(f.themes),
+        limit=None,
+        ids=list(f.ids) if f.ids is not None else None,
     )
     where, params = _where(item_filter)
     clauses = [where.replace(" WHERE ", "", 1)] if where else []
@@ -354,8 +359,11 @@ def open_claim(db: Database, analyst: str, f: QueueFilter) -> int | None:
         "ORDER BY claimed_at DESC",
         [analyst, iso(utcnow())],
     ).fetchall()
-    queued = set(queue(db, analyst, f)) if rows else set()
-    return next((row[0] for row in rows if row[0] in queued), None)
+    if not rows:
+        return None
+    claimed = [row[0] for row in rows]
+    queued = set(queue(db, analyst, replace(f, ids=claimed)))
+    return next((item_id for item_id in claimed if item_id in queued), None)
 
 
 def claim(db: Database, item_id: int, analyst: str) -> bool:

@@ -76,6 +76,10 @@ class ReviewSession:
         row = db.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()
         self.session_start = int(row[0])
         self.current: int | None = None
+        # The review row as it was when the item on screen was shown: a decision is made against
+        # it, so one another analyst wrote meanwhile is labelled concurrent in the audit trail.
+        self.state: dict[str, Any] | None = None
+        self.left: int | None = None  # the queue count shown; recounted after each write
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> Stats:
@@ -110,6 +114,7 @@ class ReviewSession:
     def _work(self, item_id: int) -> bool:
         """Show one item and handle keys until the analyst moves on; False means quit."""
         self.stats.seen.append(item_id)
+        self.left = None  # count again for each item shown
         while True:
             self._render(item_id)
             key = self.read_key()
@@ -141,7 +146,7 @@ class ReviewSession:
                 self._decide(item_id, review.Change(status="noise"), "noise")
                 return 0
             elif key == "f":
-                flagged = not review.current(self.db, item_id)["flagged"]
+                flagged = not self._shown(item_id)["flagged"]
                 self._decide(
                     item_id, review.Change(flagged=flagged), "flag" if flagged else "unflag"
                 )
@@ -157,10 +162,12 @@ class ReviewSession:
                 self._list_prompt(item_id, "fourp", list(FOURP_IDS))
             elif key in (" ", "k"):
                 review.skip(self.db, item_id, self.analyst)
+                self.left = None
                 self.stats.skipped += 1
                 return 0
             elif key == "u":
                 undone = review.undo_last(self.db, self.analyst, self.session_start)
+                self.left = None
                 if undone is None:
                     self.message = "Nothing to undo in this session."
                 else:
@@ -179,32 +186,32 @@ class ReviewSession:
         return None
 
     # -- decisions --------------------------------------------------------------------------
+    def _shown(self, item_id: int) -> dict[str, Any]:
+        """The review row loaded when the item was shown (loaded now if it was not)."""
+        if self.state is None or self.state["item_id"] != item_id:
+            self.state = review.current(self.db, item_id)
+        return self.state
+
     def _decide(self, item_id: int, change: review.Change, action: str) -> None:
-        before = review.current(self.db, item_id)
-        review.decide(
-            self.db, item_id, self.analyst, change, action, expected_revision=before["revision"]
+        expected = self._shown(item_id)["revision"]
+        self.state = review.decide(
+            self.db, item_id, self.analyst, change, action, expected_revision=expected
         )
+        self.left = None
         self.stats.decided += 1
 
     def _confirm(self, item_id: int) -> None:
-        state = review.current(self.db, item_id)
-        change = review.Change()
-        if state["themes"] is None:
-            change.themes = review.effective(self.db, item_id, "theme")
-        if state["topics"] is None:
-            change.topics = review.effective(self.db, item_id, "topic")
-        if state["status"] == "unreviewed":
-            change.status = "reviewed"
+        # The effective tags are the analyst's where they decided (see refresh_effective), so
+        # this keeps a decision and freezes the automatic themes and topics otherwise; decide
+        # marks an unreviewed item reviewed.
+        change = review.Change(
+            themes=review.effective(self.db, item_id, "theme"),
+            topics=review.effective(self.db, item_id, "topic"),
+        )
         self._decide(item_id, change, "confirm")
 
     def _toggle_theme(self, item_id: int, theme: str) -> None:
-        state = review.current(self.db, item_id)
-        themes = set(
-            state["themes"]
-            if state["themes"] is not None
-            else review.effective(self.db, item_id, "theme")
-        )
-        themes ^= {theme}
+        themes = set(review.effective(self.db, item_id, "theme")) ^ {theme}
         self._decide(
             item_id,
             review.Change(themes=sorted(themes)),
@@ -251,8 +258,10 @@ class ReviewSession:
         item = queries.get_item(self.db, item_id)
         if item is None:  # deleted under us (retention): move on next time round
             return
-        state = review.current(self.db, item_id)
-        left = review.queue_count(self.db, self.analyst, self.filters)
+        state = self.state = review.current(self.db, item_id)
+        if self.left is None:
+            self.left = review.queue_count(self.db, self.analyst, self.filters)
+        left = self.left
         out = self.console
         if out.is_terminal:
             out.clear()

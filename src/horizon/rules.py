@@ -156,10 +156,6 @@ class Scored:
     matches: list[Match] = field(default_factory=list)
     excluded: dict[str, list[str]] = field(default_factory=dict)
 
-    def assigned(self, kind: str, threshold_of: dict[str, float]) -> list[str]:
-        scores = getattr(self, kind)
-        return [k for k, v in scores.items() if v >= threshold_of[k]]
-
 
 class RuleSet:
     """A taxonomy compiled for matching."""
@@ -170,25 +166,30 @@ class RuleSet:
         self.labels: list[str] = []
         self.rules: list[CompiledRule] = []
         self.trigger: dict[int, list[int]] = {}
-        self.excludes: dict[str, frozenset[int]] = {}
+        excludes: dict[str, frozenset[int]] = {}
         self.thresholds: dict[str, dict[str, float]] = {"themes": {}, "topics": {}, "fourp": {}}
         default = taxonomy.threshold
         for name, topic in taxonomy.topics.items():
             self._add_rules(f"topic:{name}", topic.rules)
-            self.excludes[f"topic:{name}"] = self._group(topic.exclude)
+            excludes[f"topic:{name}"] = self._group(topic.exclude)
             self.thresholds["topics"][name] = topic.threshold or default
         for name, theme in taxonomy.themes.items():
             self._add_rules(f"theme:{name}", theme.rules)
-            self.excludes[f"theme:{name}"] = self._group(theme.exclude)
+            excludes[f"theme:{name}"] = self._group(theme.exclude)
             self.thresholds["themes"][name] = theme.threshold or default
         for name, lens in taxonomy.fourp.items():
             self._add_rules(f"fourp:{name}", lens.rules)
             self.thresholds["fourp"][name] = lens.threshold or default
+        # Only the topics and themes that have exclusions are checked for them, per document.
+        self.excludes = {owner: terms for owner, terms in excludes.items() if terms}
         # Phrases whose words never count on their own ("law" in "law enforcement").
         self.ignore = self._group(taxonomy.ignore)
         self.automaton = ahocorasick.Automaton()
+        # The length of each term's key, by term id: where a match starts, given where it ends.
+        self._lengths: list[int] = [0] * len(self.labels)
         for key, term_id in self._keys.items():
             self.automaton.add_word(key, term_id)
+            self._lengths[term_id] = len(key)
         if self._keys:
             self.automaton.make_automaton()
 
@@ -265,16 +266,6 @@ class RuleSet:
         if masks:
             found = self._unmasked(found, masks)
         return found, doc, title_end
-
-    @property
-    def _lengths(self) -> list[int]:
-        lengths = self.__dict__.get("_length_list")
-        if lengths is None:
-            lengths = [0] * len(self.labels)
-            for key, term_id in self._keys.items():
-                lengths[term_id] = len(key)
-            self.__dict__["_length_list"] = lengths
-        return lengths
 
     def _unmasked(
         self, found: dict[int, list[int]], masks: list[tuple[int, int]]
@@ -373,14 +364,10 @@ def _overlap(a: Hit, b: Hit, lengths: list[int]) -> bool:
     return a.start < b.start + lengths[b.term] - 1 and b.start < a.start + lengths[a.term] - 1
 
 
-def _word_index(positions: list[int], offset: int) -> int:
-    return bisect.bisect_right(positions, offset)
-
-
 def _within(groups: list[list[Hit]], near: int, positions: list[int]) -> bool:
     """True when one hit of every group falls inside a window of `near` words."""
     tagged = sorted(
-        (_word_index(positions, h.start), g) for g, hits in enumerate(groups) for h in hits
+        (bisect.bisect_right(positions, h.start), g) for g, hits in enumerate(groups) for h in hits
     )
     need = len(groups)
     counts: dict[int, int] = {}

@@ -4,7 +4,9 @@ Each tagger (the `keywords` rules, the trained `model`, or a plugin's) gives, pe
 a confidence in [0, 1] and evidence for each theme, topic or 4P lens it has an opinion on.
 `TaggerSet.combine` turns them into one confidence per tag, assigned at 0.5 or more. An
 analyst's decision (the `reviews` table) always wins over the automatic one and is never
-overwritten by re-tagging.
+overwritten by re-tagging. The 4P lens is applied to identified trends only: an item whose
+effective themes (the analyst's if they decided, else the automatic ones) are empty has no
+automatic 4P (`lens`).
 """
 
 from __future__ import annotations
@@ -119,10 +121,9 @@ class TaggerSet:
             for verdict, tags in zip(verdicts, results, strict=True):
                 verdict.by_tagger[tagger.name] = tags
         for verdict in verdicts:
+            # 4P is kept here even without a theme: whether it counts depends on the effective
+            # themes, which an analyst may decide later (see `lens` and `refresh_effective`).
             verdict.combined = self.combine(verdict.by_tagger)
-            if not verdict.assigned("theme"):
-                # The 4P lens is applied to identified trends: no theme, no 4P.
-                verdict.combined = {k: v for k, v in verdict.combined.items() if k[0] != "fourp"}
         return verdicts
 
     def combine(self, by_tagger: Mapping[str, list[AutoTag]]) -> dict[tuple[str, str], float]:
@@ -257,6 +258,12 @@ def _store(
     refresh_effective(db, ids, {d.id: v for d, v in zip(docs, verdicts, strict=True)})
 
 
+def lens(themes: Sequence[str], fourp: Sequence[str]) -> list[str]:
+    """The automatic 4P an item keeps: the 4P lens is applied to identified trends, so an item
+    with no (effective) theme has no automatic 4P."""
+    return list(fourp) if themes else []
+
+
 def refresh_effective(
     db: Database, item_ids: Sequence[int], verdicts: Mapping[Any, Verdict] | None = None
 ) -> None:
@@ -279,14 +286,19 @@ def refresh_effective(
     for item_id in item_ids:
         verdict = verdicts.get(item_id) or Verdict()
         review = reviews.get(item_id)
-        for index, kind in enumerate(KINDS):
+        chosen: dict[str, list[str]] = {}
+        for index, kind in enumerate(KINDS):  # themes first: the automatic 4P depends on them
             decided = review[1 + index] if review else None
             if review is not None and decided is not None:
+                chosen[kind] = json.loads(decided)
                 origin = f"analyst:{review[4]}"
-                for value in json.loads(decided):
+                for value in chosen[kind]:
                     rows.append((item_id, kind, value, origin, None))
             else:
-                for value in verdict.assigned(kind):
+                chosen[kind] = verdict.assigned(kind)
+                if kind == "fourp":
+                    chosen[kind] = lens(chosen["theme"], chosen[kind])
+                for value in chosen[kind]:
                     rows.append(
                         (item_id, kind, value, "auto", round(verdict.confidence(kind, value), 4))
                     )
@@ -320,11 +332,12 @@ def verdict_json(doc: Doc, verdict: Verdict) -> dict[str, Any]:
                     "confidence": round(tag.confidence, 3),
                     "evidence": tag.evidence,
                 }
+    themes = verdict.assigned("theme")
     return {
         "id": doc.id,
-        "themes": verdict.assigned("theme"),
+        "themes": themes,
         "topics": verdict.assigned("topic"),
-        "fourp": verdict.assigned("fourp"),
+        "fourp": lens(themes, verdict.assigned("fourp")),
         "scores": {t: round(verdict.confidence("theme", t), 3) for t in THEME_IDS},
         "evidence": evidence,
     }

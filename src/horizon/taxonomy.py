@@ -105,9 +105,6 @@ class Taxonomy(BaseModel):
             )
         return value
 
-    def topics_of(self, theme: str) -> list[str]:
-        return [t for t, topic in self.topics.items() if topic.theme == theme]
-
 
 def shipped_taxonomy_data() -> dict[str, Any]:
     text = resources.files("horizon").joinpath("data/taxonomy.yaml").read_text(encoding="utf-8")

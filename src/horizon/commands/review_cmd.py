@@ -116,26 +116,20 @@ def tag(
     state = review.current(db, item_id)
     change = review.Change()
     actions = []
+    # The effective tags are the analyst's where they decided, else the automatic ones (every
+    # write to reviews refreshes them), so each change starts from what the item shows now.
     if theme or remove_theme or not _anything(topic, signal, noise, note, review_by, fourp, digest):
-        base = set(
-            state["themes"]
-            if state["themes"] is not None
-            else review.effective(db, item_id, "theme")
-        )
+        base = set(review.effective(db, item_id, "theme"))
         base |= set(review.check_themes(theme or []))
         base -= set(review.check_themes(remove_theme or []))
         change.themes = sorted(base)
         actions.append("themes" if theme or remove_theme else "confirm")
     if topic:
-        base = set(
-            state["topics"]
-            if state["topics"] is not None
-            else review.effective(db, item_id, "topic")
-        )
+        base = set(review.effective(db, item_id, "topic"))
         change.topics = sorted(base | set(review.check_topics(topic, ws.taxonomy)))
         actions.append("topics")
     if fourp:
-        base = set(state["fourp"] or review.effective(db, item_id, "fourp"))
+        base = set(review.effective(db, item_id, "fourp"))
         change.fourp = sorted(base | set(review.check_fourp(fourp)))
         actions.append("fourp")
     if signal or noise:

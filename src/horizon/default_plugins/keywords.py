@@ -14,13 +14,14 @@ from horizon.taxonomy import Taxonomy
 _COMPILED: dict[str, RuleSet] = {}
 
 
-def compiled(taxonomy: Taxonomy) -> RuleSet:
-    """One compiled rule set per distinct taxonomy, reused across runs in a process."""
+def compiled(taxonomy: Taxonomy) -> tuple[RuleSet, str]:
+    """One compiled rule set per distinct taxonomy, reused across runs in a process; with the
+    taxonomy's digest (SHA-1 of its JSON), which names the rules' version."""
     key = hashlib.sha1(taxonomy.model_dump_json().encode(), usedforsecurity=False).hexdigest()
     if key not in _COMPILED:
         _COMPILED.clear()
         _COMPILED[key] = RuleSet(taxonomy)
-    return _COMPILED[key]
+    return _COMPILED[key], key
 
 
 class KeywordTagger(Tagger):
@@ -28,11 +29,8 @@ class KeywordTagger(Tagger):
     description = "Weighted terms, AND-groups, proximity and exclusions from the taxonomy."
 
     def prepare(self, context: TaggingContext) -> bool:
-        self.rules = compiled(context.taxonomy)
-        digest = hashlib.sha1(
-            context.taxonomy.model_dump_json().encode(), usedforsecurity=False
-        ).hexdigest()[:8]
-        self.version = f"{context.taxonomy.version}+{digest}"
+        self.rules, digest = compiled(context.taxonomy)
+        self.version = f"{context.taxonomy.version}+{digest[:8]}"
         return True
 
     def tag(self, docs: Sequence[Doc]) -> list[list[AutoTag]]:
@@ -46,6 +44,7 @@ class KeywordTagger(Tagger):
         quiet = not scored.matches and not scored.excluded
         for theme in taxonomy.themes:  # every theme, so a silent rule set counts as a "no"
             score = scored.themes.get(theme, 0.0)
+            # None when nothing matched or excluded for this theme: such a "no" is not stored.
             evidence = None if quiet else self._evidence(scored, theme)
             tags.append(
                 AutoTag(
@@ -62,7 +61,7 @@ class KeywordTagger(Tagger):
                 )
         return tags
 
-    def _evidence(self, scored: Scored, theme: str) -> dict[str, Any]:
+    def _evidence(self, scored: Scored, theme: str) -> dict[str, Any] | None:
         taxonomy = self.rules.taxonomy
         matches = []
         for match in scored.matches:
@@ -71,12 +70,14 @@ class KeywordTagger(Tagger):
                 kind == "theme" and name == theme
             ):
                 matches.append(_match(match))
-        evidence: dict[str, Any] = {"matches": matches}
         excluded = {
             k: v
             for k, v in scored.excluded.items()
             if k == theme or (k in taxonomy.topics and taxonomy.topics[k].theme == theme)
         }
+        if not matches and not excluded:
+            return None
+        evidence: dict[str, Any] = {"matches": matches}
         if excluded:
             evidence["excluded"] = excluded
         return evidence
