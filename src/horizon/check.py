@@ -10,8 +10,8 @@ from typing import Any
 from horizon.config import Config, SourceConfig
 from horizon.errors import FetchError
 from horizon.fetch import Http
-from horizon.normalise import trusted_date
-from horizon.pull import fetch_source
+from horizon.normalise import item_date
+from horizon.pull import fetch_source, parse_fetched
 from horizon.sources import FetchContext, SourceState, SourceType
 from horizon.textutil import iso, terminal_safe, utcnow
 
@@ -59,7 +59,7 @@ async def _check(
         "problems": [],
         "checked_at": iso(utcnow()),
     }
-    primary = ctx.primary or (ctx.responses[-1] if ctx.responses else None)
+    primary = ctx.primary_response
     if primary is not None:
         report.update(
             http_status=primary.status,
@@ -78,19 +78,13 @@ async def _check(
     report["reachable"] = True
     try:
         assert fetched.fetched is not None
-        parsed = stype.parse(source, fetched.fetched)
+        parsed = parse_fetched(stype, source, fetched.fetched)
     except FetchError as exc:
         report["problems"].append(f"{exc.kind}: {terminal_safe(str(exc))}")
         report["error_class"] = exc.kind
         return report
-    except Exception as exc:  # a plugin's bug is that source's problem only
-        report["problems"].append(f"plugin: {type(exc).__name__}: {terminal_safe(str(exc))}")
-        report["error_class"] = "plugin"
-        return report
     now = utcnow()
-    dates: list[datetime] = [
-        d for e in parsed.entries if (d := trusted_date(e.published or e.updated, now)) is not None
-    ]
+    dates: list[datetime] = [d for e in parsed.entries if (d := item_date(e, now)) is not None]
     report.update(
         detected=parsed.format or parsed.parser or source.type,
         items=len(parsed.entries),

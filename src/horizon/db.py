@@ -62,13 +62,6 @@ def open_db(path: Path | str, *, migrate: bool = True, readonly: bool = False) -
     return db
 
 
-def is_current(db: Database) -> bool:
-    """True when every migration has been applied."""
-    from horizon.migrations import MIGRATIONS
-
-    return not MIGRATIONS.pending(db)
-
-
 @contextlib.contextmanager
 def transaction(db: Database) -> Iterator[Database]:
     """A write transaction that takes the write lock up front (BEGIN IMMEDIATE), so a

@@ -32,29 +32,10 @@ class LockedError(HorizonError):
 
 
 class FetchError(HorizonError):
-    """One source could not be fetched or parsed; `kind` is the recorded error class."""
+    """One source could not be fetched or parsed; `kind` is the recorded error class (the
+    classes are listed in docs/fetching.md)."""
 
     def __init__(self, kind: str, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.retry_after = retry_after
-
-
-# The closed set of error classes recorded per fetch. `sources list` and the docs use it.
-ERROR_CLASSES = (
-    "dns",
-    "connect",
-    "timeout",
-    "tls",
-    "http-4xx",
-    "http-5xx",
-    "too-large",
-    "not-a-feed",
-    "parse",
-    "selectors-matched-nothing",
-    "blocked",
-    "redirect",
-    "gone",
-    "io",
-    "plugin",
-)

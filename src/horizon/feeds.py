@@ -68,7 +68,7 @@ def sniff(body: bytes, content_type: str = "") -> str:
     return "other"
 
 
-def parse_document(doc: Document, *, allow_fast: bool = True) -> ParsedFeed:
+def parse_document(doc: Document) -> ParsedFeed:
     """Entries in one document, or FetchError('not-a-feed' | 'parse')."""
     kind = sniff(doc.body, doc.content_type)
     if kind == "empty":
@@ -92,7 +92,7 @@ def parse_document(doc: Document, *, allow_fast: bool = True) -> ParsedFeed:
         # Whitespace before the declaration (a common server artefact) makes the XML
         # ill-formed for no reason; both parsers read the document without it.
         doc = Document(doc.url, body.lstrip(), doc.headers, doc.status)
-    if allow_fast and kind == "xml":
+    if kind == "xml":
         from horizon import fastfeed
 
         fast = fastfeed.parse_fast(doc.body, doc.url, doc.headers)

@@ -17,7 +17,7 @@ import socket
 import ssl
 import zlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
@@ -34,22 +34,6 @@ from horizon.textutil import human_size, terminal_safe
 PERMANENT = (301, 308)
 REDIRECTS = (301, 302, 303, 307, 308)
 _CHUNK = 64 * 1024
-_HTTP_REASONS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    406: "Not Acceptable",
-    408: "Request Timeout",
-    410: "Gone",
-    429: "Too Many Requests",
-    451: "Unavailable For Legal Reasons",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
 
 
 def user_agent(settings: FetchSettings, contact: str | None) -> str:
@@ -137,6 +121,30 @@ async def host_is_private(host: str) -> bool | None:
     return any(address_is_private(str(info[4][0])) for info in infos)
 
 
+class _Start:
+    """Where a request starts from: a request from a public address may not be led (by a
+    redirect, or a link in what a server sent) to a private one, unless the source allows it."""
+
+    def __init__(
+        self, url: str, allow_private: bool, is_private: Callable[[str], Awaitable[bool | None]]
+    ) -> None:
+        self.url, self.allow_private, self.is_private = url, allow_private, is_private
+        self._private: bool | None = None
+
+    async def refuse_private(self, target: str, what: str) -> None:
+        if self.allow_private:
+            return
+        if self._private is None:
+            self._private = bool(await self.is_private(urlsplit(self.url).hostname or ""))
+        host = urlsplit(target).hostname or ""
+        if not self._private and await self.is_private(host):
+            raise FetchError(
+                "blocked",
+                f"{terminal_safe(what)[:250]} to the private or loopback address {host!r} "
+                "refused (set allow_private: true for intranet sources)",
+            )
+
+
 class _Decoder:
     """Content-Encoding decoding with the output bounded at every step (no gzip bombs)."""
 
@@ -221,6 +229,7 @@ class Http:
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.per_host)
         )
+        self._private: dict[str, bool | None] = {}
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -248,17 +257,10 @@ class Http:
             request_headers["If-None-Match"] = etag
         if last_modified:
             request_headers["If-Modified-Since"] = last_modified
-        origin_private = allow_private
-        if not allow_private:
-            origin_private = bool(await host_is_private(urlsplit(origin or url).hostname or ""))
-            host = urlsplit(url).hostname or ""
-            if origin and not origin_private and await host_is_private(host):
-                raise FetchError(
-                    "blocked",
-                    f"link from the public source {terminal_safe(origin)[:200]} to the private "
-                    f"or loopback address {host!r} refused "
-                    "(set allow_private: true for intranet sources)",
-                )
+        # The starting point's address is looked up only when a redirect or a link needs it.
+        start = _Start(origin or url, allow_private, self._is_private)
+        if origin:
+            await start.refuse_private(url, f"link from the public source {origin}")
         redirects: list[tuple[int, str, str]] = []
         visited = {url}
         current = url
@@ -269,7 +271,7 @@ class Http:
             if status in REDIRECTS and "location" in resp_headers:
                 target = urljoin(current, resp_headers["location"].strip())
                 redirects.append((status, current, target))
-                await self._check_redirect(current, target, origin_private, visited, len(redirects))
+                await self._check_redirect(current, target, start, visited, len(redirects))
                 visited.add(target)
                 current = target
                 continue
@@ -278,7 +280,7 @@ class Http:
             return response
 
     async def _check_redirect(
-        self, source: str, target: str, origin_private: bool, visited: set[str], hops: int
+        self, source: str, target: str, start: _Start, visited: set[str], hops: int
     ) -> None:
         parts = urlsplit(target)
         shown = terminal_safe(target)[:200]
@@ -294,13 +296,13 @@ class Http:
                 "redirect",
                 f"more than {self.settings.max_redirects} redirects (last: {source} -> {shown})",
             )
-        if not origin_private and await host_is_private(parts.hostname or ""):
-            raise FetchError(
-                "blocked",
-                f"redirect from a public address to the private or "
-                f"loopback address {parts.hostname!r} refused "
-                "(set allow_private: true for intranet feeds)",
-            )
+        await start.refuse_private(target, "redirect from a public address")
+
+    async def _is_private(self, host: str) -> bool | None:
+        """host_is_private, looked up once per host for the life of this client (one pull)."""
+        if host not in self._private:
+            self._private[host] = await host_is_private(host)
+        return self._private[host]
 
     async def _get_once(
         self,
@@ -364,7 +366,7 @@ def _raise_for_status(response: Response) -> None:
     status = response.status
     if status == 304 or 200 <= status < 300:
         return
-    reason = _HTTP_REASONS.get(status, "")
+    reason = httpx.codes.get_reason_phrase(status)
     label = f"HTTP {status}{' ' + reason if reason else ''} from {response.url}"
     retry_after = parse_retry_after(response.headers.get("retry-after"))
     if status in REDIRECTS:

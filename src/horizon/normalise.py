@@ -59,6 +59,11 @@ def trusted_date(value: datetime | None, now: datetime) -> datetime | None:
     return value
 
 
+def item_date(entry: Entry, now: datetime) -> datetime | None:
+    """The date an item is filed under: its published date, else its updated one (if sane)."""
+    return trusted_date(entry.published, now) or trusted_date(entry.updated, now)
+
+
 def _summary(text: str) -> str:
     if len(text) <= SUMMARY_LIMIT:
         return text
@@ -71,7 +76,8 @@ def normalise(feed: ParsedFeed, *, now: datetime, source_language: str | None = 
     out = Normalised()
     guids = Counter(e.guid for e in feed.entries if e.guid)
     repeated = {g for g, n in guids.items() if n > 1}
-    seen_keys: set[str] = set()
+    out.guid_unreliable = bool(repeated)
+    seen: dict[str, str] = {}  # key -> content hash of the row stored under it
     first_seen = iso(now)
     truncated = 0
     for entry in feed.entries:
@@ -90,19 +96,17 @@ def normalise(feed: ParsedFeed, *, now: datetime, source_language: str | None = 
         title = entry.title[:TITLE_LIMIT]
         url = normalise_link(entry.link)
         key = _identity(entry, url, title, text, repeated)
-        if entry.guid in repeated:
-            out.guid_unreliable = True
         content_hash = _digest(title, url or "", text)
-        if key in seen_keys:
+        if key in seen:
             # The same item twice in one document: keep the first. A different item with the
             # same identity gets a key that includes its content.
-            if any(r.key == key and r.content_hash == content_hash for r in out.rows):
+            if seen[key] == content_hash:
                 continue
             key = f"{key}#{content_hash[:12]}"
-            if key in seen_keys:
+            if key in seen:
                 continue
-        seen_keys.add(key)
-        published = trusted_date(entry.published, now) or trusted_date(entry.updated, now)
+        seen[key] = content_hash
+        published = item_date(entry, now)
         row = {
             "guid": entry.guid,
             "url": url,

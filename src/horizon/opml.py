@@ -19,8 +19,6 @@ class OpmlFeed:
     title: str
     url: str
     category: str | None = None
-    html_url: str | None = None
-    line: int | None = None
 
 
 @dataclass
@@ -91,8 +89,6 @@ def _walk(node: Any, folders: list[str], result: OpmlImport, name: str) -> None:
                         title=title or parts.netloc,
                         url=xml_url,
                         category=" / ".join(folders) or None,
-                        html_url=_attr(child, "htmlUrl"),
-                        line=child.sourceline,
                     )
                 )
         elif _attr(child, "type") in ("link", "include") and _attr(child, "url"):

@@ -26,8 +26,8 @@ from horizon import store
 from horizon.config import Config, SourceConfig
 from horizon.errors import FetchError, LockedError
 from horizon.fetch import Http, parse_max_age
-from horizon.models import Fetched
-from horizon.normalise import normalise
+from horizon.models import Fetched, ParsedFeed
+from horizon.normalise import ItemRow, Normalised, normalise
 from horizon.sources import FetchContext, SourceState, SourceType
 from horizon.textutil import from_iso, iso, terminal_safe, utcnow
 
@@ -257,6 +257,20 @@ async def fetch_source(source: SourceConfig, stype: SourceType, ctx: FetchContex
     return result
 
 
+def parse_fetched(stype: SourceType, source: SourceConfig, fetched: Fetched) -> ParsedFeed:
+    """A source type's parse; any failure becomes a FetchError (a plugin's bug is that source's
+    failure only)."""
+    try:
+        return stype.parse(source, fetched)
+    except FetchError:
+        raise
+    except Exception as exc:
+        raise FetchError(
+            "plugin",
+            f"{source.type} parser failed: {type(exc).__name__}: {terminal_safe(str(exc))[:300]}",
+        ) from None
+
+
 class _Worker:
     """Runs one pull's fetches on the loop and hands each result to the store thread."""
 
@@ -306,10 +320,9 @@ class _Worker:
     def _process(self, f: _Fetch) -> store.Outcome:
         """Parse and store one source's result (runs on the store thread)."""
         source, ctx = f.source, f.ctx
+        now = utcnow()  # one time for the whole result: first_seen = estimated published
         outcome = store.Outcome(source.id, "ok", f.started, url=ctx.url or source.path)
-        items = []
-        guid_unreliable = False
-        primary = ctx.primary or (ctx.responses[-1] if ctx.responses else None)
+        primary = ctx.primary_response
         if primary is not None:
             outcome.http_status = primary.status
             outcome.final_url = primary.url
@@ -320,48 +333,21 @@ class _Worker:
                 outcome.validators_seen = True
                 outcome.etag = primary.headers.get("etag")
                 outcome.last_modified = primary.headers.get("last-modified")
+        items: list[ItemRow] = []
+        guid_unreliable = False
         error = f.error
-        fetched = f.fetched
-        if error is None and fetched is not None:
-            outcome.bytes = sum(len(d.body) for d in fetched.documents)
-            if fetched.not_modified:
-                outcome.status = "not-modified"
-            else:
-                digest = hashlib.sha256()
-                for doc in fetched.documents:
-                    digest.update(hashlib.sha256(doc.body).digest())
-                outcome.body_hash = digest.hexdigest()
-                if outcome.body_hash == ctx.state.body_hash and not self.force:
-                    outcome.status = "unchanged"
-                else:
-                    try:
-                        parsed = self.types[source.type].parse(source, fetched)
-                        now = utcnow()
-                        norm = normalise(parsed, now=now, source_language=source.language)
-                        items = norm.rows
-                        guid_unreliable = norm.guid_unreliable
-                        outcome.items_seen = len(parsed.entries)
-                        outcome.parser = parsed.parser
-                        outcome.feed_title, outcome.feed_link = parsed.title, parsed.link
-                        outcome.ttl_minutes = parsed.ttl_minutes
-                        warnings = parsed.warnings + norm.warnings
-                        if warnings:
-                            outcome.status = "parse-warning"
-                            outcome.error = "; ".join(warnings)[:1000]
-                    except FetchError as exc:
-                        error = exc
-                    except Exception as exc:
-                        error = FetchError(
-                            "plugin",
-                            f"{source.type} parser failed: "
-                            f"{type(exc).__name__}: {terminal_safe(str(exc))[:300]}",
-                        )
+        try:
+            if error is None and f.fetched is not None:
+                norm = self._parse(source, f.fetched, ctx.state.body_hash, outcome, now)
+                if norm is not None:
+                    items, guid_unreliable = norm.rows, norm.guid_unreliable
+        except FetchError as exc:
+            error = exc
         if error is not None:
             outcome.status, outcome.error_class = "error", error.kind
             outcome.error, outcome.retry_after = terminal_safe(str(error))[:1000], error.retry_after
             outcome.body_hash = None
             items = []
-        now = utcnow()
         outcome.duration_ms = int((time.monotonic() - f.t0) * 1000)
         store.schedule(source, self.rows[source.id], outcome, now, self.config.fetch.backoff_cap)
         store.record_outcome(
@@ -380,3 +366,35 @@ class _Worker:
         if self.progress is not None:
             self.progress(outcome)
         return outcome
+
+    def _parse(
+        self,
+        source: SourceConfig,
+        fetched: Fetched,
+        previous_hash: str | None,
+        outcome: store.Outcome,
+        now: datetime,
+    ) -> Normalised | None:
+        """Parse and normalise a fetched body, or say why not (not modified, unchanged)."""
+        outcome.bytes = sum(len(d.body) for d in fetched.documents)
+        if fetched.not_modified:
+            outcome.status = "not-modified"
+            return None
+        digest = hashlib.sha256()
+        for doc in fetched.documents:
+            digest.update(hashlib.sha256(doc.body).digest())
+        outcome.body_hash = digest.hexdigest()
+        if outcome.body_hash == previous_hash and not self.force:
+            outcome.status = "unchanged"
+            return None
+        parsed = parse_fetched(self.types[source.type], source, fetched)
+        norm = normalise(parsed, now=now, source_language=source.language)
+        outcome.items_seen = len(parsed.entries)
+        outcome.parser = parsed.parser
+        outcome.feed_title, outcome.feed_link = parsed.title, parsed.link
+        outcome.ttl_minutes = parsed.ttl_minutes
+        warnings = parsed.warnings + norm.warnings
+        if warnings:
+            outcome.status = "parse-warning"
+            outcome.error = terminal_safe("; ".join(warnings))[:1000]
+        return norm

@@ -76,6 +76,11 @@ class FetchContext:
         """Where to fetch: the confirmed new location after a move, else feeds.yaml's url."""
         return self.state.url or self.source.url or ""
 
+    @property
+    def primary_response(self) -> Response | None:
+        """The response that describes the source: its first conditional GET, else the last."""
+        return self.primary or (self.responses[-1] if self.responses else None)
+
     async def get(
         self,
         url: str | None = None,

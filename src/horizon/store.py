@@ -25,6 +25,18 @@ from horizon.textutil import from_iso, iso
 
 SOURCE_FIELDS = ("name", "type", "organisation", "category", "jurisdiction", "language")
 RETRY_AFTER_CAP = 7 * 86400.0
+# What a new version of an item replaces (the rest is kept from when it was first stored).
+CHANGING_FIELDS = (
+    "title",
+    "url",
+    "summary",
+    "content",
+    "text",
+    "author",
+    "updated",
+    "categories",
+    "extra",
+)
 
 # Called inside a source's transaction with the ids of new and changed items (tagging).
 ItemsHook = Callable[[Database, list[int]], None]
@@ -136,8 +148,8 @@ def save_items(
     for chunk in _chunks(keys, 400):
         marks = ",".join("?" * len(chunk))
         for row in db.query(
-            f"SELECT id, key, content_hash, version, title, url, summary, content, "
-            f"text FROM items WHERE source_id = ? AND key IN ({marks})",
+            f"SELECT id, key, content_hash, version, dossier FROM items "
+            f"WHERE source_id = ? AND key IN ({marks})",
             [source_id, *chunk],
         ):
             existing[row["key"]] = row
@@ -148,11 +160,12 @@ def save_items(
                 [source_id, *chunk],
             )
         )
+    dossiers = _save_dossiers(db, source_id, rows, stamp)
     for item in rows:
         if item.key in dead:
             continue
         old = existing.get(item.key)
-        dossier = _link_dossier(db, source_id, item, old["id"] if old else None, stamp)
+        dossier = dossiers.get(id(item))
         if old is None:
             values = {
                 **item.values,
@@ -162,6 +175,7 @@ def save_items(
                 "content_hash": item.content_hash,
                 "version": 1,
                 "fetch_id": fetch_id,
+                "dossier": dossier,
             }
             cursor = db.execute(
                 f"INSERT INTO items ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
@@ -169,40 +183,25 @@ def save_items(
             )
             result.new += 1
             result.new_ids.append(int(cursor.lastrowid or 0))
-            if dossier:
-                db.execute("UPDATE items SET dossier = ? WHERE id = ?", [dossier, cursor.lastrowid])
-        elif old["content_hash"] != item.content_hash and old["version"] <= max_versions:
-            db.table("item_versions").insert(
-                {
-                    "item_id": old["id"],
-                    "version": old["version"],
-                    "title": old["title"],
-                    "url": old["url"],
-                    "summary": old["summary"],
-                    "content": old["content"],
-                    "text": old["text"],
-                    "content_hash": old["content_hash"],
-                    "replaced_at": stamp,
-                }
+            continue
+        if dossier and old["dossier"] != dossier:
+            db.execute("UPDATE items SET dossier = ? WHERE id = ?", [dossier, old["id"]])
+        if old["content_hash"] != item.content_hash and old["version"] <= max_versions:
+            # The previous version is copied inside SQLite: its text never comes to Python.
+            db.execute(
+                "INSERT INTO item_versions (item_id, version, title, url, summary, content, "
+                "text, content_hash, replaced_at) SELECT id, version, title, url, summary, "
+                "content, text, content_hash, ? FROM items WHERE id = ?",
+                [stamp, old["id"]],
             )
-            changes = {
-                k: item.values[k]
-                for k in (
-                    "title",
-                    "url",
-                    "summary",
-                    "content",
-                    "text",
-                    "author",
-                    "updated",
-                    "categories",
-                    "extra",
-                )
-            }
+            changes = {k: item.values[k] for k in CHANGING_FIELDS}
             changes.update(
                 content_hash=item.content_hash, version=old["version"] + 1, changed_at=stamp
             )
-            db.table("items").update(old["id"], changes)
+            db.execute(
+                f"UPDATE items SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+                [*changes.values(), old["id"]],
+            )
             result.updated += 1
             result.changed_ids.append(old["id"])
         else:
@@ -210,36 +209,45 @@ def save_items(
     return result
 
 
-def _link_dossier(
-    db: Database, source_id: str, item: ItemRow, item_id: int | None, stamp: str | None
-) -> str | None:
-    """Keep the dossier the item belongs to up to date (its latest event wins); returns its
-    reference, or None when the item names no dossier."""
-    d = item.dossier or {}
-    reference = str(d.get("reference") or "").strip()
-    if not reference:
-        return None
-    row = {
-        "reference": reference,
-        "title": d.get("title"),
-        "procedure_type": d.get("procedure_type"),
-        "current_stage": d.get("current_stage"),
-        "next_step": d.get("next_step"),
-        "last_event_date": d.get("last_event_date"),
-        "source_id": source_id,
-        "url": d.get("url"),
-        "updated_at": stamp,
-    }
-    known = db.execute(
-        "SELECT last_event_date FROM dossiers WHERE reference = ?", [reference]
-    ).fetchone()
-    if known is None:
-        db.table("dossiers").insert(row)
-    elif (row["last_event_date"] or "") >= (known[0] or ""):
-        db.table("dossiers").update(reference, {k: v for k, v in row.items() if v is not None})
-    if item_id is not None:
-        db.execute("UPDATE items SET dossier = ? WHERE id = ?", [reference, item_id])
-    return reference
+DOSSIER_FIELDS = ("title", "procedure_type", "current_stage", "next_step", "url")
+
+
+def _save_dossiers(
+    db: Database, source_id: str, rows: Sequence[ItemRow], stamp: str | None
+) -> dict[int, str]:
+    """Upsert each dossier the items name, once per reference (the latest event's details
+    win); returns the reference per item (keyed by id() of the row)."""
+    references: dict[int, str] = {}
+    latest: dict[str, dict[str, Any]] = {}
+    for item in rows:
+        d = item.dossier or {}
+        reference = str(d.get("reference") or "").strip()
+        if not reference:
+            continue
+        references[id(item)] = reference
+        seen = latest.get(reference)
+        if seen is None or (d.get("last_event_date") or "") >= (seen.get("last_event_date") or ""):
+            latest[reference] = d
+    for reference, d in latest.items():
+        columns = ("reference", *DOSSIER_FIELDS, "last_event_date", "source_id", "updated_at")
+        values = [
+            reference,
+            *(d.get(k) for k in DOSSIER_FIELDS),
+            d.get("last_event_date"),
+            source_id,
+            stamp,
+        ]
+        keep = ", ".join(
+            f"{c} = coalesce(excluded.{c}, {c})" for c in (*DOSSIER_FIELDS, "last_event_date")
+        )
+        db.execute(
+            f"INSERT INTO dossiers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT(reference) DO UPDATE SET {keep}, source_id = excluded.source_id, "
+            "updated_at = excluded.updated_at WHERE coalesce(excluded.last_event_date, '') >= "
+            "coalesce(dossiers.last_event_date, '')",
+            values,
+        )
+    return references
 
 
 def _chunks(values: Sequence[str], size: int) -> Iterable[Sequence[str]]:

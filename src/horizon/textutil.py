@@ -18,7 +18,7 @@ _BLOCK_BREAK = re.compile(
 _WS = re.compile(r"\s+")
 
 
-def html_to_text(markup: str | None, limit: int | None = None) -> str:
+def html_to_text(markup: str | None) -> str:
     """Plain text of an HTML fragment: tags, scripts and styles removed, entities decoded."""
     if not markup:
         return ""
@@ -27,10 +27,7 @@ def html_to_text(markup: str | None, limit: int | None = None) -> str:
     else:
         # nh3 (ammonia) with no allowed tags keeps only text; script/style contents are dropped.
         text = html.unescape(nh3.clean(_BLOCK_BREAK.sub(" ", markup), tags=set()))
-    text = _WS.sub(" ", text).strip()
-    if limit is not None and len(text) > limit:
-        text = text[:limit]
-    return text
+    return _WS.sub(" ", text).strip()
 
 
 # Terminal safety: CSI, OSC (incl. OSC 8 links, OSC 52 clipboard), DCS/APC/PM/SOS strings,
