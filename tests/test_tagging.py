@@ -7,6 +7,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from horizon.errors import ConfigError
 from horizon.rules import RuleSet, fold
@@ -69,6 +71,18 @@ def test_fold_ignores_case_accents_and_punctuation():
     assert fold("Vérification de l’âge — E2EE!") == "verification de l age e2ee"
     assert fold("STRAẞE Straße") == "strasse strasse"
     assert fold("шифрование") == "шифрование"
+    # Latin accents are folded inside other scripts too; CJK letters stay, punctuation goes.
+    assert fold("Закон «Straße» über Überwachung") == "закон strasse uber uberwachung"
+    assert fold("美国证券交易委员会 SEC，“Ｃｈａｔ”") == "美国证券交易委员会 sec chat"
+    assert fold("don’t—ﬁle") == "don t file"
+
+
+@given(st.text(alphabet="aZéÉßẞæøłıİ’—«»\u00a0 ﬁＳ\u0301-_.,1", max_size=40))
+def test_fold_of_latin_text_is_idempotent_and_normalised(text):
+    folded = fold(text)
+    assert fold(folded) == folded
+    assert folded == folded.strip() and "  " not in folded
+    assert folded == folded.casefold()
 
 
 def test_shipped_taxonomy_has_the_four_themes_topics_and_4p(shipped):

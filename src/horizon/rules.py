@@ -72,27 +72,6 @@ _SPECIAL = {
     "þ": "th",
     "ı": "i",
 }
-_SPECIAL_RE = re.compile("|".join(_SPECIAL))
-
-
-def fold(text: str) -> str:
-    """Case-folded, accent-free, punctuation as single spaces: how text and terms are compared."""
-    if text.isascii():
-        data = text.encode("ascii")
-    else:
-        if _SPECIAL_RE.search(text):
-            text = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], text)
-        # Common punctuation outside ASCII (quotes, dashes, spaces) must become a space, not
-        # vanish; str.replace on each is far cheaper than one regex over the text.
-        spaced = text
-        for mark in _PUNCTUATION:
-            if mark in spaced:
-                spaced = spaced.replace(mark, " ")
-        data = unicodedata.normalize("NFKD", spaced).encode("ascii", "ignore")
-        if len(data) < 0.9 * len(spaced):
-            return _NON_WORD.sub(" ", text.casefold().translate(_ACCENTS)).strip()
-    return " ".join(data.translate(_ASCII_TABLE).decode("ascii").split())
-
 
 _PUNCTUATION = (
     "\u2019",
@@ -116,6 +95,36 @@ _PUNCTUATION = (
     "\u00bf",
     "\u00a1",
 )
+
+_REPLACE = {**_SPECIAL, **dict.fromkeys(_PUNCTUATION, " ")}
+_REPLACE_RE = re.compile("[" + "".join(_REPLACE) + "]")
+_LATIN_RE = re.compile("[\u00c0-\u024f]")
+
+
+def _replace(match: re.Match[str]) -> str:
+    return _REPLACE[match.group(0)]
+
+
+def _unaccent(match: re.Match[str]) -> str:
+    return _ACCENTS.get(ord(match.group(0)), match.group(0))
+
+
+def fold(text: str) -> str:
+    """Case-folded, accent-free, punctuation as single spaces: how text and terms are compared."""
+    if text.isascii():
+        data = text.encode("ascii")
+    else:
+        # Letters NFKD leaves whole (ß, ø, ł ...) are spelled out, and punctuation outside ASCII
+        # (quotes, dashes, spaces) becomes a space rather than vanishing: one scan of the text.
+        text = _REPLACE_RE.sub(_replace, text)
+        data = unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
+        if len(data) < 0.9 * len(text):
+            # Mostly another script, whose letters encoding to ASCII would drop: keep them
+            # (composed, with compatibility forms such as full-width letters folded), and take
+            # the accents off the Latin letters among them.
+            folded = _LATIN_RE.sub(_unaccent, unicodedata.normalize("NFKC", text.casefold()))
+            return _NON_WORD.sub(" ", folded).strip()
+    return " ".join(data.translate(_ASCII_TABLE).decode("ascii").split())
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,7 @@ class RuleSet:
             self.thresholds["fourp"][name] = lens.threshold or default
         # Only the topics and themes that have exclusions are checked for them, per document.
         self.excludes = {owner: terms for owner, terms in excludes.items() if terms}
+        self._any_exclude = frozenset().union(*self.excludes.values())
         # Phrases whose words never count on their own ("law" in "law enforcement").
         self.ignore = self._group(taxonomy.ignore)
         self.automaton = ahocorasick.Automaton()
@@ -294,11 +304,12 @@ class RuleSet:
         lengths = self._lengths
         positions: list[int] | None = None
         vetoed: set[str] = set()
-        for owner, terms in self.excludes.items():
-            hit = terms.intersection(found)
-            if hit:
-                vetoed.add(owner)
-                result.excluded[owner.split(":", 1)[1]] = sorted(self.labels[t] for t in hit)
+        if not self._any_exclude.isdisjoint(found):
+            for owner, terms in self.excludes.items():
+                hit = terms.intersection(found)
+                if hit:
+                    vetoed.add(owner)
+                    result.excluded[owner.split(":", 1)[1]] = sorted(self.labels[t] for t in hit)
         for position in candidates:
             rule = self.rules[position]
             if rule.owner in vetoed or (rule.unless and not rule.unless.isdisjoint(found)):

@@ -39,13 +39,15 @@ class KeywordTagger(Tagger):
     def _tags(self, scored: Scored) -> list[AutoTag]:
         taxonomy = self.rules.taxonomy
         thresholds = self.rules.thresholds
+        if not scored.matches and not scored.excluded:
+            # No rule spoke to the item: a "no" for every theme, with no evidence (not stored).
+            return [AutoTag("theme", theme, 0.0, 0.0) for theme in taxonomy.themes]
         tags = []
         evidence: Any
-        quiet = not scored.matches and not scored.excluded
         for theme in taxonomy.themes:  # every theme, so a silent rule set counts as a "no"
             score = scored.themes.get(theme, 0.0)
             # None when nothing matched or excluded for this theme: such a "no" is not stored.
-            evidence = None if quiet else self._evidence(scored, theme)
+            evidence = self._evidence(scored, theme)
             tags.append(
                 AutoTag(
                     "theme", theme, score, _confidence(score, thresholds["themes"][theme]), evidence
