@@ -16,7 +16,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -535,7 +535,3 @@ def history(db: Database) -> list[dict[str, Any]]:
 def last_end(db: Database) -> datetime | None:
     row = db.execute("SELECT max(period_end) FROM digests").fetchone()
     return from_iso(row[0]) if row and row[0] else None
-
-
-def default_start(now: datetime) -> datetime:
-    return now - timedelta(days=7)

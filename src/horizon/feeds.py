@@ -45,8 +45,9 @@ def describe_start(body: bytes, content_type: str) -> str:
     return f"Content-Type {terminal_safe(ctype)}; starts with {start!r}"
 
 
-def sniff(body: bytes, content_type: str = "") -> str:
-    """What a body looks like: 'xml', 'json', 'html', 'gzip', 'empty' or 'other'."""
+def sniff(body: bytes) -> str:
+    """What a body looks like: 'xml', 'json', 'html', 'gzip', 'empty' or 'other'. Judged from
+    its first bytes alone, since servers' content types are often wrong."""
     head = body[:2048]
     for bom in _BOMS:
         if head.startswith(bom):
@@ -70,7 +71,7 @@ def sniff(body: bytes, content_type: str = "") -> str:
 
 def parse_document(doc: Document) -> ParsedFeed:
     """Entries in one document, or FetchError('not-a-feed' | 'parse')."""
-    kind = sniff(doc.body, doc.content_type)
+    kind = sniff(doc.body)
     if kind == "empty":
         raise FetchError(
             "not-a-feed", f"empty response ({describe_start(doc.body, doc.content_type)})"

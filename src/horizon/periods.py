@@ -109,7 +109,7 @@ def parse_range(start: str, end: str) -> Period:
 
 
 def since(start: datetime, now: datetime) -> Period:
-    """From the end of the last digest until now."""
+    """From the end of the last digest until now (the last seven days when there is none)."""
     if start >= now:
         start = now - timedelta(days=7)
     return Period(f"{start.date()} to {now.date()}", start, now, "range")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +32,7 @@ def demo(
     config are never read or written."""
     err = console(stderr=True)
     interactive = sys.stderr.isatty()
-    with err.status("demo", spinner="dots") if interactive else _Null() as status:
+    with err.status("demo", spinner="dots") if interactive else nullcontext() as status:
 
         def step(text: str) -> None:
             if status is not None:
@@ -71,14 +72,6 @@ def demo(
 def _relative(path: Path) -> Path:
     here = Path.cwd()
     return path.relative_to(here) if path.is_relative_to(here) else path
-
-
-class _Null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def register(app: typer.Typer) -> None:

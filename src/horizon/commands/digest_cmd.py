@@ -129,7 +129,7 @@ def make_digest(
     elif start and end:
         span = periods.parse_range(start, end)
     else:
-        span = periods.since(digest.last_end(db) or digest.default_start(now), now)
+        span = periods.since(digest.last_end(db) or now, now)
     if ws.config_path is not None:
         from horizon.store import sync_sources
 

@@ -308,7 +308,7 @@ class Tally:
 
 def read_page(doc: Document) -> Page:
     """The document as an HTML tree, or FetchError('not-a-feed') when it is not HTML."""
-    kind = sniff(doc.body, doc.content_type)
+    kind = sniff(doc.body)
     ctype = doc.content_type.lower()
     looks_html = kind == "html" or (
         "html" in ctype and kind in ("xml", "other") and b"<" in doc.body[:4096]
