@@ -6,6 +6,9 @@ decisions adds (a learning curve).
 The model is trained on N items of tests/data/tagging-dev.jsonl (standing in for N analyst
 decisions; 3 random draws per N) and measured on the sets it never saw: the holdout and, when
 present, the blind set (written independently of the rules).
+
+Then the shipped `seed` model (trained on all four sets) on tagging-fresh.jsonl, which neither
+the rules nor the seed model saw: rules alone, the seed model alone, and the two combined.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from horizon import learn
 from horizon.default_plugins.keywords import KeywordTagger
-from horizon.default_plugins.model import ModelTagger
+from horizon.default_plugins.model import ModelTagger, SeedTagger
 from horizon.tagging import TaggerSet, TaggingContext, evaluate, read_jsonl
 from horizon.taxonomy import load_taxonomy
 
@@ -55,6 +58,14 @@ def main() -> None:
                 scores.setdefault(f"{name} model alone", []).append(alone)
         parts = "  ".join(f"{k}: {sum(v) / len(v):.3f}" for k, v in scores.items())
         print(f"  N={n:<4d} {parts}")
+    fresh = DATA / "tagging-fresh.jsonl"
+    seed = SeedTagger()
+    if fresh.exists() and seed.prepare(TaggingContext(taxonomy)):
+        pairs = read_jsonl(fresh, labelled=True)
+        print(f"\nThe seed model ({seed.version}) on {fresh.name} ({len(pairs)}, unseen):")
+        print(row("rules alone", evaluate(pairs, TaggerSet([rules], taxonomy))))
+        print(f"  {'seed model alone':28s} macro-F1 {learn_alone(seed, pairs):.3f}")
+        print(row("rules + seed model", evaluate(pairs, TaggerSet([rules, seed], taxonomy))))
 
 
 def learn_alone(model: ModelTagger, pairs) -> float:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from horizon.errors import ConfigError
 from horizon.rules import RuleSet, fold
-from horizon.tagging import TaggerSet, TaggingContext, evaluate, read_jsonl
+from horizon.tagging import Doc, TaggerSet, TaggingContext, evaluate, read_jsonl
 from horizon.taxonomy import load_taxonomy
 from tests.conftest import fast_fetch
 
@@ -431,7 +431,7 @@ def test_train_model_and_use_it(project):
     stored = json.loads(zlib.decompress(blob))  # JSON, not pickle
     assert set(stored["coef"]) == {"technology", "human-behaviour", "legislation", "organisational"}
     status = json.loads(project.run("tagger", "status", "--json").stdout)
-    assert {t["name"] for t in status["taggers"]} == {"source", "model", "keywords"}
+    assert {t["name"] for t in status["taggers"]} == {"source", "model", "seed", "keywords"}
     shown = project.run("tagger", "status").stdout
     assert "model 1 (active)" in shown and "keywords (primary)" in shown
     assert project.run("retag").exit_code == 0
@@ -537,3 +537,88 @@ def test_keywords_store_no_silent_theme_rows(project):
         ).fetchall()
     }
     assert themes and themes < {"technology", "human-behaviour", "legislation", "organisational"}
+
+
+def test_combine_averages_rules_and_models():
+    from horizon.tagging import AGREE, AutoTag, TaggerSet
+
+    class Named:
+        def __init__(self, name, role):
+            self.name, self.role = name, role
+
+    combiner = TaggerSet([Named("keywords", "primary"), Named("seed", "supporting")], None)
+
+    def given(rules, p):
+        tags = {"seed": [AutoTag("theme", "technology", p, p)]}
+        if rules is not None:
+            tags["keywords"] = [AutoTag("theme", "technology", rules, rules)]
+        return combiner.combine(tags)[("theme", "technology")] >= 0.5
+
+    assert AGREE == 0.4
+    assert given(None, 0.85) and not given(None, 0.75)  # a model alone adds only when sure
+    assert given(0.5, 0.35) and not given(0.5, 0.25)  # and vetoes a bare rule hit when sure
+    assert given(1.0, 0.0)  # a rule hit at twice the threshold is never vetoed
+    # Without a supporting opinion, the rules decide alone.
+    only_rules = combiner.combine({"keywords": [AutoTag("theme", "legislation", 3, 0.5)]})
+    assert only_rules[("theme", "legislation")] == 0.5
+
+
+def test_seed_model_tags_a_new_store_and_can_be_left_out(project, tmp_path):
+    project.write_config([])
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        json.dumps({"id": 1, "title": LENS_ITEMS[0][0], "summary": LENS_ITEMS[0][1]}) + "\n"
+    )
+    status = json.loads(project.run("tagger", "status", "--json").stdout)
+    assert "seed" in {t["name"] for t in status["taggers"]} and status["models"] == []
+    out = json.loads(project.run("tagger", "classify", str(path)).stdout)
+    seeded = out["evidence"]["organisational"]["seed"]["evidence"]
+    assert seeded["model"] == "seed" and 0.5 < seeded["probability"] <= 1
+    assert "europol" in seeded["because"]
+    rules = json.loads(project.run("tagger", "classify", "-t", "keywords", str(path)).stdout)
+    assert {name for by in rules["evidence"].values() for name in by} == {"keywords"}
+    unknown = project.run("tagger", "evaluate", "-t", "nope", str(DATA / "tagging-fresh.jsonl"))
+    assert unknown.exit_code == 2 and "no tagger named nope" in unknown.stderr
+    idle = project.run("tagger", "classify", "-t", "model", str(path))
+    assert idle.exit_code == 2 and "model is not ready" in idle.stderr
+
+
+def test_seed_model_is_loaded_only_when_there_is_something_to_tag(project, monkeypatch):
+    from horizon.default_plugins import model
+
+    seed(project, ITEMS)  # a first pull: the seed model tags the new items
+    item = project.json("items", "show", "1")
+    assert any(e["tagger"] == "seed" for e in item["evidence"])
+
+    def refuse():
+        raise AssertionError("the seed model was loaded for a pull with nothing new")
+
+    monkeypatch.setattr(model, "load_seed", refuse)
+    again = project.run("pull")
+    assert again.exit_code == 0, again.output
+    # ... and it is what a pull with new items would load.
+    tagger = model.SeedTagger()
+    assert tagger.prepare(TaggingContext(load_taxonomy()))
+    with pytest.raises(AssertionError, match="nothing new"):
+        tagger.tag([Doc(1, "a title", "")])
+
+
+def test_seed_model_is_built_from_the_current_labelled_sets():
+    """src/horizon/data/seed-model.* is rebuilt by python docs/build_seed_model.py."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).parent.parent / "docs" / "build_seed_model.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# The fresh set was written after the rules and the seed model, and measured once (see
+# tests/data/TAGGING-FRESH.md): a floor under that first figure, with the seed model.
+def test_quality_floor_on_unseen_items_with_the_seed_model(project):
+    project.write_config([])
+    result = project.run("tagger", "evaluate", str(DATA / "tagging-fresh.jsonl"), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["macro_f1"] >= 0.73

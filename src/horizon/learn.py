@@ -4,11 +4,13 @@ regression per theme, fitted on analysts' decisions, stored in the store as comp
 
 from __future__ import annotations
 
+import functools
 import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +27,7 @@ if TYPE_CHECKING:  # scikit-learn and scipy take most of a second to import: onl
     from sklearn.feature_extraction.text import TfidfVectorizer
 
 MIN_EXAMPLES = 40
+MODEL_TEXT_CHARS = 1000  # of the opening text, as the rules (taxonomy text_chars)
 MIN_POSITIVES = 5
 MODEL_FORMAT = 1
 WORD_PARAMS: dict[str, Any] = {
@@ -47,7 +50,7 @@ C = 4.0
 
 def model_text(doc: Doc) -> str:
     """Title twice (it carries most of the signal) and the opening text."""
-    return f"{doc.title} {doc.title} {doc.text[:2000]}"
+    return f"{doc.title} {doc.title} {doc.text[:MODEL_TEXT_CHARS]}"
 
 
 @dataclass
@@ -224,14 +227,37 @@ def save(db: Database, model: ThemeModel, metrics: dict[str, Any]) -> int:
     return int(row.last_pk or 0)
 
 
-def load_active(db: Database) -> tuple[int, ThemeModel] | None:
-    rows = db.execute(
-        "SELECT id, data FROM tag_models WHERE tagger = 'model' AND active = 1 "
-        "ORDER BY id DESC LIMIT 1"
-    ).fetchall()
-    if not rows:
+def active_model_id(db: Database) -> int | None:
+    """The id of the analysts' model that tags new items, if one was trained."""
+    row = db.execute(
+        "SELECT id FROM tag_models WHERE tagger = 'model' AND active = 1 ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def load_model(db: Database, model_id: int) -> ThemeModel:
+    row = db.execute("SELECT data FROM tag_models WHERE id = ?", [model_id]).fetchone()
+    return ThemeModel.from_bytes(row[0])
+
+
+SEED_MODEL = "data/seed-model.bin"
+SEED_INFO = "data/seed-model.json"
+
+
+@functools.cache
+def seed_info() -> dict[str, Any] | None:
+    """What the shipped seed model was trained on (files and their SHA-256, examples, digest),
+    or None when this build has no seed model."""
+    path = resources.files("horizon").joinpath(SEED_INFO)
+    if not path.is_file():
         return None
-    return int(rows[0][0]), ThemeModel.from_bytes(rows[0][1])
+    info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return info
+
+
+@functools.cache
+def load_seed() -> ThemeModel:
+    return ThemeModel.from_bytes(resources.files("horizon").joinpath(SEED_MODEL).read_bytes())
 
 
 @dataclass

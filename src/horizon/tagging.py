@@ -27,9 +27,11 @@ from horizon.textutil import iso, utcnow
 
 KINDS = ("theme", "topic", "fourp")
 COMBINED = "combined"  # the auto_tags rows holding the combined automatic decision
-LIFT = 0.55  # a model alone must reach 0.5 / LIFT = 0.91 to add a tag the rules did not see
-VETO = 0.1  # a model this sure an item is not in a theme overrides a weak rule hit ...
-STRONG = 0.75  # ... unless the rules' confidence is at least this
+# The rules and a model give a tag together when the mean of their confidences reaches this:
+# chosen by cross-validation on the labelled sets (docs/taxonomy.md). A model alone then adds
+# a tag the rules did not see at a probability of 0.8, and vetoes a rule hit at the rules'
+# threshold below 0.3; a rule hit at twice the threshold is never vetoed.
+AGREE = 0.4
 BATCH = 500
 
 
@@ -129,10 +131,9 @@ class TaggerSet:
     def combine(self, by_tagger: Mapping[str, list[AutoTag]]) -> dict[tuple[str, str], float]:
         """One confidence per tag from the rules (primary taggers) and the models (supporting).
 
-        The rules decide. A model lifts a tag the rules found some evidence for (confidence
-        `max(rules, model)`), adds one the rules found none for only when it is very sure
-        (`LIFT x model`, so at a probability of 0.91 or more), and vetoes a weak rule hit it
-        is sure is wrong (probability `VETO` or less, rules under `STRONG`).
+        Without a model, the rules decide. Where models have an opinion, the tag's confidence
+        is the mean of the rules' and the models' (the models' own mean), scaled so that a
+        mean of `AGREE` lands on the 0.5 at which a tag is given.
         """
         primary: dict[tuple[str, str], float] = {}
         support: dict[tuple[str, str], list[float]] = {}
@@ -148,10 +149,7 @@ class TaggerSet:
         for key, values in support.items():
             p = sum(values) / len(values)
             rules = primary.get(key, 0.0)
-            conf = max(rules, p) if rules > 0 else LIFT * p
-            if p <= VETO and rules < STRONG:
-                conf = min(conf, 0.49)
-            combined[key] = conf
+            combined[key] = min(1.0, (rules + p) / 2 * (0.5 / AGREE))
         return combined
 
 

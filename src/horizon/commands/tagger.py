@@ -9,8 +9,10 @@ import typer
 
 from horizon import learn, queries
 from horizon.commands.common import JsonOpt, since_option, workspace
+from horizon.errors import UsageError
 from horizon.output import console, print_json, print_jsonl, render
-from horizon.tagging import evaluate, read_jsonl, tag_items, verdict_json
+from horizon.tagging import TaggerSet, evaluate, read_jsonl, tag_items, verdict_json
+from horizon.workspace import Workspace
 
 app = typer.Typer(
     help="Taggers: train the model, classify and evaluate files, show status.", no_args_is_help=True
@@ -21,6 +23,14 @@ FileArg = Annotated[
     typer.Argument(
         help="JSON Lines: id, title, summary (optional content, url, language, published).",
         dir_okay=False,
+    ),
+]
+TaggerOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tagger",
+        "-t",
+        help="Only this tagger (repeatable), e.g. `-t keywords` for the rules alone.",
     ),
 ]
 
@@ -86,12 +96,14 @@ def train(
 
 
 @app.command("classify")
-def classify(ctx: typer.Context, file: FileArg, as_json: JsonOpt = False) -> None:
+def classify(
+    ctx: typer.Context, file: FileArg, only: TaggerOpt = None, as_json: JsonOpt = False
+) -> None:
     """Tag each line of a JSON Lines file with the same taggers as `pull` and print one JSON
     object per line: id, themes, topics, fourp, scores (per theme, 0-1) and evidence."""
     ws = workspace(ctx)
     pairs = read_jsonl(file, labelled=False)
-    taggers = ws.taggers()
+    taggers = _taggers(ws, only)
     docs = [doc for doc, _ in pairs]
     print_jsonl(
         verdict_json(doc, verdict) for doc, verdict in zip(docs, taggers.run(docs), strict=True)
@@ -105,12 +117,13 @@ def evaluate_file(
     errors: Annotated[
         bool, typer.Option("--errors", help="Also list the items got wrong.")
     ] = False,
+    only: TaggerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Per-theme precision, recall and F1, and macro-F1, of the automatic themes against the
     gold `themes` in a JSON Lines file."""
     ws = workspace(ctx)
-    result = evaluate(read_jsonl(file, labelled=True), ws.taggers())
+    result = evaluate(read_jsonl(file, labelled=True), _taggers(ws, only))
     if as_json:
         data = result.as_json()
         if errors:
@@ -174,3 +187,19 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def register(root: typer.Typer) -> None:
     root.command("retag")(retag)
     root.add_typer(app, name="tagger")
+
+
+def _taggers(ws: Workspace, only: list[str] | None) -> TaggerSet:
+    """The taggers `pull` uses, or only those named (each must exist and be ready)."""
+    if not only:
+        return ws.taggers()
+    unknown = sorted(set(only) - set(ws.tagger_plugins))
+    if unknown:
+        raise UsageError(
+            f"no tagger named {', '.join(unknown)}; taggers: {', '.join(ws.tagger_plugins)}"
+        )
+    taggers = ws.taggers(only=only)
+    idle = sorted(set(only) - set(taggers.names))
+    if idle:
+        raise UsageError(f"tagger {', '.join(idle)} is not ready (a model not trained yet?)")
+    return taggers

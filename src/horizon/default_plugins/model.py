@@ -1,11 +1,19 @@
-"""The `model` tagger: a classifier trained on analysts' decisions (`horizon tagger train`)."""
+"""The `model` tagger: a classifier trained on analysts' decisions (`horizon tagger train`), and
+the `seed` tagger: the same kind of classifier trained on horizon's own labelled sets, shipped
+in the package (`data/seed-model.bin`, built by `python docs/build_seed_model.py`).
+
+Both are supporting taggers: their probabilities are averaged and combined with the rules
+(`TaggerSet.combine`). A model is loaded, and scikit-learn imported, only when there are items
+to tag, so a pull with nothing new pays nothing for it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from horizon import hookimpl
-from horizon.learn import ThemeModel, load_active
+from horizon.learn import ThemeModel, active_model_id, load_model, load_seed, seed_info
 from horizon.tagging import AutoTag, Doc, Tagger, TaggingContext
 
 
@@ -14,27 +22,39 @@ class ModelTagger(Tagger):
     description = "TF-IDF and logistic regression trained on analysts' theme decisions."
     role = "supporting"
 
-    def __init__(self, model: ThemeModel | None = None, model_id: int = 0) -> None:
+    def __init__(self, model: ThemeModel | None = None, model_id: Any = 0) -> None:
+        self.given = model  # a model handed in (tests, benchmarks) rather than the store's
         self.model = model
         self.model_id = model_id
+        self._load: Callable[[], ThemeModel] | None = None
 
     def prepare(self, context: TaggingContext) -> bool:
-        if self.model is None:
-            if context.db is None:
-                return False
-            loaded = load_active(context.db)
-            if loaded is None:
-                return False  # nothing trained yet: the rules decide alone
-            self.model_id, self.model = loaded
-        self.version = f"model-{self.model_id}"
+        if self.given is not None:
+            self.version = f"model-{self.model_id}"
+            return True
+        self.model = None  # the store's active model may have changed since the last run
+        if context.db is None:
+            return False
+        model_id = active_model_id(context.db)
+        if model_id is None:
+            return False  # nothing trained yet
+        db = context.db
+        self.model_id, self.version = model_id, f"model-{model_id}"
+        self._load = lambda: load_model(db, model_id)
         return True
 
+    def loaded(self) -> ThemeModel:
+        if self.model is None:
+            assert self._load is not None, "prepare() first"
+            self.model = self._load()
+        return self.model
+
     def tag(self, docs: Sequence[Doc]) -> list[list[AutoTag]]:
-        assert self.model is not None
         if not docs:
             return []
-        matrix = self.model.features(docs)
-        probabilities = self.model.probabilities(matrix)
+        model = self.loaded()
+        matrix = model.features(docs)
+        probabilities = model.probabilities(matrix)
         out = []
         for row in range(len(docs)):
             tags = []
@@ -42,12 +62,29 @@ class ModelTagger(Tagger):
                 p = float(values[row])
                 evidence: dict[str, object] = {"model": self.model_id, "probability": round(p, 4)}
                 if p >= 0.3:
-                    evidence["because"] = self.model.explain(matrix, row, theme)
+                    evidence["because"] = model.explain(matrix, row, theme)
                 tags.append(AutoTag("theme", theme, p, p, evidence))
             out.append(tags)
         return out
 
 
+class SeedTagger(ModelTagger):
+    name = "seed"
+    description = "TF-IDF and logistic regression trained on horizon's labelled sets (shipped)."
+
+    def prepare(self, context: TaggingContext) -> bool:
+        info = seed_info()
+        if info is None:
+            return False  # a build without the seed model: the rules (and `model`) decide
+        if self.version.startswith("seed-") and self.model is not None:
+            return True  # loaded in an earlier run of this process: it does not change
+        self.model_id = "seed"
+        self.version = f"seed-{info['digest'][:8]}"
+        self._load = load_seed
+        return True
+
+
 @hookimpl
 def register_taggers(register: Callable[[Tagger], None]) -> None:
     register(ModelTagger())
+    register(SeedTagger())

@@ -1,0 +1,72 @@
+"""Build the `seed` tagger's model from horizon's labelled sets, so that a new store tags with
+rules and a model from its first pull, before analysts have trained their own.
+
+python docs/build_seed_model.py          # rewrite src/horizon/data/seed-model.{bin,json}
+python docs/build_seed_model.py --check  # exit 1 if the labelled sets changed since (a test
+                                         # runs this)
+
+It learns from tests/data/tagging-{dev,holdout,blind,final}.jsonl (1,245 items). The fifth set,
+tagging-fresh.jsonl, is left out on purpose: it measures the seed model on items it never saw
+(docs/taxonomy.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from horizon import learn
+from horizon.tagging import read_jsonl
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+SETS = ["tagging-dev.jsonl", "tagging-holdout.jsonl", "tagging-blind.jsonl", "tagging-final.jsonl"]
+OUT = ROOT / "src" / "horizon" / learn.SEED_MODEL
+INFO = ROOT / "src" / "horizon" / learn.SEED_INFO
+
+
+def sources() -> dict[str, str]:
+    return {name: hashlib.sha256((DATA / name).read_bytes()).hexdigest() for name in SETS}
+
+
+def expected() -> dict[str, object]:
+    """What seed-model.json must say for the current labelled sets and model settings."""
+    found = sources()
+    settings = {
+        "format": learn.MODEL_FORMAT,
+        "word": learn._jsonable(learn.WORD_PARAMS),
+        "char": learn._jsonable(learn.CHAR_PARAMS),
+        "C": learn.C,
+    }
+    digest = hashlib.sha256(json.dumps([found, settings], sort_keys=True).encode()).hexdigest()
+    return {"sources": found, "settings": settings, "digest": digest}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    want = expected()
+    if args.check:
+        have = json.loads(INFO.read_text(encoding="utf-8")) if INFO.is_file() else {}
+        stale = {k: v for k, v in want.items() if have.get(k) != v}
+        if stale or not OUT.is_file():
+            print(f"{OUT.name} is out of date: run python docs/build_seed_model.py")
+            return 1
+        return 0
+    examples = [pair for name in SETS for pair in read_jsonl(DATA / name, labelled=True)]
+    model = learn.fit(examples)
+    OUT.write_bytes(model.to_bytes())
+    INFO.write_text(
+        json.dumps({**want, "examples": len(examples), "themes": model.themes}, indent=2) + "\n",
+        encoding="utf-8",
+    )
+    print(f"{OUT.relative_to(ROOT)}: {len(examples)} examples, {OUT.stat().st_size:,} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
