@@ -9,6 +9,8 @@ from rich.text import Text
 from horizon.config import THEME_IDS
 from horizon.textutil import terminal_safe
 
+SHOWN = 0.1  # a theme not given is explained from this automatic confidence up
+
 
 def theme_lines(item: dict[str, Any], *, highlight: bool = True) -> list[Text]:
     """One block per theme the item has (or came close to), with the evidence behind it."""
@@ -23,8 +25,8 @@ def theme_lines(item: dict[str, Any], *, highlight: bool = True) -> list[Text]:
         tag = origins.get(("theme", theme))
         rows = by_theme.get(theme, [])
         combined = next((r for r in rows if r["tagger"] == "combined"), None)
-        if tag is None and not (combined and combined["score"] > 0):
-            continue
+        if tag is None and not (combined and combined["score"] >= SHOWN):
+            continue  # nothing spoke for it (`items show --json` has every row)
         head = Text("  ")
         if tag is not None:
             head.append(theme, style="bold green")
@@ -67,9 +69,9 @@ def _evidence_lines(row: dict[str, Any], highlight: bool) -> list[Text]:
             out.append(line)
         for owner, terms in (data.get("excluded") or {}).items():
             out.append(Text(f"    excluded from {owner} by: {', '.join(terms)}", style="dim"))
-    elif row["tagger"] == "model":
+    elif "probability" in data:  # a model: the trained `model`, the shipped `seed`, a plugin's
         because = ", ".join(terminal_safe(t) for t in data.get("because", []))
-        line = Text(f"    model p={row['score']:.2f}")
+        line = Text(f"    {terminal_safe(row['tagger'])} p={row['score']:.2f}")
         if because:
             line.append(" because of ")
             line.append(because, style="italic")
