@@ -10,6 +10,8 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from horizon import digest, periods
 from horizon.db import open_db
@@ -368,3 +370,26 @@ def test_html_digest_in_headless_chromium(store, tmp_path):
     assert not re.search(r"<[^>]+\son\w+\s*=", dom)
     assert set(re.findall(r'href="([a-z]+):', dom)) <= {"https"}
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # shown as text, not run
+
+
+WORDS = ["chat", "control", "data", "retention", "Europol", "the", "of", "2026", "Tor", "ban"]
+
+
+@given(
+    titles=st.lists(st.lists(st.sampled_from(WORDS), max_size=8).map(" ".join), max_size=12),
+    topics=st.lists(st.sampled_from(["encryption", "pnr", "grooming"]), max_size=3),
+    min_count=st.integers(1, 3),
+)
+def test_baseline_counts_only_candidates_as_a_full_count_would(titles, topics, min_count):
+    """The baseline counts the keys frequent in the period itself; counting them from candidate
+    words must give what counting every key of every title gives."""
+    rows = [(i, "", t, None, "s", ",".join(topics)) for i, t in enumerate(titles)]
+    frequent: dict[tuple[str, str], int] = {}
+    for row in rows:
+        for key in digest._keys(row):
+            frequent[key] = frequent.get(key, 0) + 1
+    counts = {k: [0] for k, n in frequent.items() if n >= min_count}
+    words = {name for kind, name in counts if kind == "term" and " " not in name}
+    for row in rows:
+        expected = {k for k in digest._keys(row) if k in counts}
+        assert digest._candidate_keys(row, words, counts) == expected

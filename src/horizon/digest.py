@@ -350,11 +350,14 @@ def _emerging(
     emerging until the store has items in at least half of the baseline periods."""
     baseline = period.history(options.baseline)
     first = baseline[0].start if baseline else period.start
+    # Items with a theme or topic, found from the tags' index (a third faster at a million
+    # items than walking the items by date and probing each one's tags).
     rows = db.execute(
+        "WITH tagged AS (SELECT item_id, group_concat(CASE WHEN kind = 'topic' THEN value END) "
+        "AS topics FROM item_tags WHERE kind IN ('theme', 'topic') GROUP BY item_id) "
         "SELECT items.id, items.published, items.title, items.url, items.source_id, "
-        "group_concat(CASE WHEN t.kind = 'topic' THEN t.value END) FROM items "
-        "CROSS JOIN item_tags t ON t.item_id = items.id WHERE items.published >= ? AND "
-        "items.published < ? AND t.kind IN ('theme', 'topic') GROUP BY items.id",
+        "tagged.topics FROM tagged CROSS JOIN items ON items.id = tagged.item_id "
+        "WHERE items.published >= ? AND items.published < ? ORDER BY items.id",
         [iso(first), iso(period.end)],
     ).fetchall()
     starts = [iso(p.start) for p in baseline] + [iso(period.start)]
@@ -374,14 +377,16 @@ def _emerging(
         if len(found) >= options.min_count:
             counts[key] = [0] * last + [len(found)]
     history_seen = [False] * last
+    # A bigram's words are each at least as frequent as it, so only pairs of candidate words
+    # can be candidate bigrams: the baseline's titles are split, but few pairs are joined.
+    words = {name for kind, name in counts if kind == "term" and " " not in name}
     for row in earlier:
         slot = bisect.bisect_right(starts, row[1]) - 1
         if slot < 0:
             continue
         history_seen[slot] = True
-        for key in _keys(row):
-            if key in counts:
-                counts[key][slot] += 1
+        for key in _candidate_keys(row, words, counts):
+            counts[key][slot] += 1
     if sum(history_seen) < max(1, len(baseline) / 2):
         return []  # too little history: nothing can be "above its usual level" yet
     out: list[dict[str, Any]] = []
@@ -427,15 +432,30 @@ def _ref(item: dict[str, Any]) -> dict[str, Any]:
     return {k: item[k] for k in ("id", "source", "source_name", "title", "url")}
 
 
-def _title_terms(title: str) -> set[str]:
-    words = [
+def _candidate_keys(
+    row: tuple[Any, ...], words: set[str], counts: dict[tuple[str, str], list[int]]
+) -> set[tuple[str, str]]:
+    """`_keys(row)`, limited to the keys in `counts` (whose single words are `words`)."""
+    keys = {("topic", t) for t in (row[5] or "").split(",") if ("topic", t) in counts}
+    found = _title_words(row[2])
+    keys |= {("term", w) for w in found if w in words}
+    for a, b in itertools.pairwise(found):
+        if a in words and b in words and ("term", f"{a} {b}") in counts:
+            keys.add(("term", f"{a} {b}"))
+    return keys
+
+
+def _title_words(title: str) -> list[str]:
+    return [
         w
         for w in fold(title or "").split()
         if len(w) > 2 and w not in STOPWORDS and not w.isdigit()
     ]
-    terms = set(words)
-    terms |= {f"{a} {b}" for a, b in itertools.pairwise(words)}
-    return terms
+
+
+def _title_terms(title: str) -> set[str]:
+    words = _title_words(title)
+    return set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
 
 
 def _drop_overlapping_terms(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
