@@ -4,12 +4,11 @@ regression per theme, fitted on analysts' decisions, stored in the store as comp
 
 from __future__ import annotations
 
-import functools
 import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -246,7 +245,7 @@ SEED_MODEL = "data/seed-model.bin"
 SEED_INFO = "data/seed-model.json"
 
 
-@functools.cache
+@cache
 def seed_info() -> dict[str, Any] | None:
     """What the shipped seed model was trained on (files and their SHA-256, examples, digest),
     or None when this build has no seed model."""
@@ -257,7 +256,7 @@ def seed_info() -> dict[str, Any] | None:
     return info
 
 
-@functools.cache
+@cache
 def load_seed() -> ThemeModel:
     return ThemeModel.from_bytes(resources.files("horizon").joinpath(SEED_MODEL).read_bytes())
 
