@@ -622,3 +622,23 @@ def test_quality_floor_on_unseen_items_with_the_seed_model(project):
     result = project.run("tagger", "evaluate", str(DATA / "tagging-fresh.jsonl"), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["macro_f1"] >= 0.73
+
+
+def test_taggers_can_be_switched_off_in_feeds_yaml(project, tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": 1, "title": LENS_ITEMS[0][0], "summary": ""}) + "\n")
+    project.write_config([], taggers={"seed": False})
+    status = json.loads(project.run("tagger", "status", "--json").stdout)
+    assert {t["name"] for t in status["taggers"]} == {"source", "keywords"}
+    out = json.loads(project.run("tagger", "classify", str(path)).stdout)
+    assert "seed" not in {name for by in out["evidence"].values() for name in by}
+    # Named on the command line, a tagger switched off still runs.
+    named = json.loads(project.run("tagger", "classify", "-t", "seed", str(path)).stdout)
+    assert {name for by in named["evidence"].values() for name in by} == {"seed"}
+
+    project.write_config([], taggers={"sed": False})
+    bad = project.run("tagger", "status")
+    assert bad.exit_code == 2 and "'taggers': no tagger named sed" in bad.stderr
+    project.write_config([], taggers=["seed"])
+    bad = project.run("pull")
+    assert bad.exit_code == 2 and "'taggers' must map tagger names to true or false" in bad.stderr

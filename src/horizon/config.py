@@ -92,6 +92,7 @@ _TOP_LEVEL = {
     "sources",
     "taxonomy",
     "digest",
+    "taggers",
 }
 
 
@@ -105,6 +106,7 @@ class Config:
     database: str | None = None
     contact: str | None = None
     retention: float | None = None
+    taggers: dict[str, bool] = field(default_factory=dict)  # name -> on; unnamed ones are on
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -229,6 +231,16 @@ def load_config(
             config.retention = parse_duration(data["retention"])
         except ValueError as exc:
             errors.append(f"{name}{_line(data, 'retention')}: 'retention': {exc}")
+    taggers = data.get("taggers") or {}
+    if isinstance(taggers, Mapping) and all(
+        isinstance(k, str) and isinstance(v, bool) for k, v in taggers.items()
+    ):
+        config.taggers = dict(taggers)
+    else:
+        errors.append(
+            f"{name}{_line(data, 'taggers')}: 'taggers' must map tagger names to true or false "
+            "(e.g. 'seed: false')"
+        )
     fetch = data.get("fetch") or {}
     try:
         config.fetch = FetchSettings.model_validate(

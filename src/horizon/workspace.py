@@ -68,9 +68,19 @@ class Workspace:
         return load_taxonomy(override, self.config.base_dir, self.config.name)
 
     def taggers(self, only: list[str] | None = None) -> TaggerSet:
-        """The taggers ready to run against this store, combined as the config says."""
+        """The taggers ready to run against this store: those named in `only`, else every one
+        feeds.yaml does not switch off (`taggers: {seed: false}`)."""
         from horizon.tagging import TaggingContext, prepare_taggers
 
+        if only is None:
+            switches = self.config.taggers
+            unknown = sorted(set(switches) - set(self.tagger_plugins))
+            if unknown:
+                raise ConfigError(
+                    f"{self.config.name}: 'taggers': no tagger named {', '.join(unknown)} "
+                    f"(taggers: {', '.join(self.tagger_plugins)})"
+                )
+            only = [name for name in self.tagger_plugins if switches.get(name, True)]
         return prepare_taggers(self.tagger_plugins, TaggingContext(self.taxonomy, self.db), only)
 
     def require_config(self) -> Config:
