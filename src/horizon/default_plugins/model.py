@@ -76,9 +76,7 @@ class SeedTagger(ModelTagger):
         info = seed_info()
         if info is None:
             return False  # a build without the seed model: the rules (and `model`) decide
-        if self.version.startswith("seed-") and self.model is not None:
-            return True  # loaded in an earlier run of this process: it does not change
-        self.model_id = "seed"
+        self.model_id = "seed"  # loaded once per process (load_seed is cached): it never changes
         self.version = f"seed-{info['digest'][:8]}"
         self._load = load_seed
         return True
