@@ -1,0 +1,125 @@
+"""How the rules and a model should be combined, measured on items the rules had not seen.
+
+    python benchmarks/combination.py
+
+Two folds, each with the rules as they were before its test set was first read (the shipped
+taxonomy at that commit, from git history) and a model (horizon's TF-IDF + logistic regression)
+trained on the other sets:
+
+    A: test final (304 items), rules of 97059d7, model trained on dev + holdout + blind
+    B: test blind (316 items), rules of 951d6d3, model trained on dev + holdout
+
+For each: the rules alone, the model alone, the combination used before 2026-11-30 (the rules
+decide; the model adds a theme at p >= 0.91 and vetoes a weak rule hit at p <= 0.1), and the
+mean of the two given at a threshold, both at the shipped AGREE and at the threshold that
+5-fold cross-validation on the training sets alone picks. Needs the git history (a clone).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import yaml
+
+from horizon import learn
+from horizon.config import THEME_IDS
+from horizon.default_plugins.keywords import KeywordTagger
+from horizon.tagging import AGREE, Doc, TaggingContext, evaluate_predictions, read_jsonl
+from horizon.taxonomy import Taxonomy
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+FOLDS = [
+    ("A", "final", "97059d7", ["dev", "holdout", "blind"]),
+    ("B", "blind", "951d6d3", ["dev", "holdout"]),
+]
+GRID = [0.30, 0.35, 0.40, 0.45, 0.50, 0.55]
+Scores = list[dict[str, float]]  # per item: theme -> confidence or probability
+
+
+def old_taxonomy(commit: str) -> Taxonomy:
+    text = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{commit}:src/horizon/data/taxonomy.yaml"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return Taxonomy.model_validate(yaml.safe_load(text))
+
+
+def rule_scores(taxonomy: Taxonomy, docs: Sequence[Doc]) -> Scores:
+    rules = KeywordTagger()
+    rules.prepare(TaggingContext(taxonomy))
+    return [{t.value: t.confidence for t in tags if t.kind == "theme"} for tags in rules.tag(docs)]
+
+
+def before(r: float, p: float) -> bool:
+    """The combination used before 2026-11-30."""
+    conf = max(r, p) if r > 0 else 0.55 * p
+    if p <= 0.1 and r < 0.75:
+        conf = min(conf, 0.49)
+    return conf >= 0.5
+
+
+def mean_at(threshold: float) -> Callable[[float, float], bool]:
+    return lambda r, p: (r + p) / 2 >= threshold
+
+
+def predict(rules: Scores, model: Scores, given: Callable[[float, float], bool]) -> list[set[str]]:
+    return [
+        {t for t in THEME_IDS if given(r.get(t, 0.0), p.get(t, 0.0))}
+        for r, p in zip(rules, model, strict=True)
+    ]
+
+
+def macro(predicted: list[set[str]], gold: list[set[str]]) -> float:
+    return evaluate_predictions(predicted, gold).macro_f1
+
+
+def main() -> None:
+    for name, test_set, commit, train_sets in FOLDS:
+        taxonomy = old_taxonomy(commit)
+        train = [
+            pair
+            for s in train_sets
+            for pair in read_jsonl(DATA / f"tagging-{s}.jsonl", labelled=True)
+        ]
+        test = read_jsonl(DATA / f"tagging-{test_set}.jsonl", labelled=True)
+        gold = [labels for _, labels in test]
+        # The threshold, chosen on the training sets alone: out-of-fold model probabilities.
+        folds = learn.cross_validate(train)
+        train_rules = rule_scores(taxonomy, [train[i][0] for i, _ in folds])
+        train_gold = [train[i][1] for i, _ in folds]
+        train_model = [probs for _, probs in folds]
+        chosen = max(
+            GRID, key=lambda t: macro(predict(train_rules, train_model, mean_at(t)), train_gold)
+        )
+        model = learn.fit(train)
+        docs = [doc for doc, _ in test]
+        rules = rule_scores(taxonomy, docs)
+        probs = model.probabilities(model.features(docs))
+        scores = [{t: float(v[i]) for t, v in probs.items()} for i in range(len(docs))]
+        rows = [
+            ("rules alone", predict(rules, scores, lambda r, p: r >= 0.5)),
+            ("model alone", predict(rules, scores, lambda r, p: p >= 0.5)),
+            ("before: add at 0.91, veto at 0.1", predict(rules, scores, before)),
+            (f"mean at AGREE {AGREE}", predict(rules, scores, mean_at(AGREE))),
+            (f"mean at {chosen} (CV on training)", predict(rules, scores, mean_at(chosen))),
+        ]
+        print(
+            f"\nFold {name}: test {test_set} ({len(test)}), rules of {commit}, model on "
+            f"{' + '.join(train_sets)} ({len(train)})"
+        )
+        for label, predicted in rows:
+            result = evaluate_predictions(predicted, gold)
+            per = " ".join(
+                f"{t[:4]} P{v['precision']:.2f} R{v['recall']:.2f}"
+                for t, v in result.per_theme.items()
+            )
+            print(f"  {label:34s} macro-F1 {result.macro_f1:.3f}   {per}")
+
+
+if __name__ == "__main__":
+    main()
