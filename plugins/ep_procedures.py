@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from horizon import hookimpl
 from horizon.config import SourceConfig
 from horizon.errors import FetchError
+from horizon.feeds import iso_date
 from horizon.models import Entry, Fetched, ParsedFeed
 from horizon.sources import FetchContext, SourceType
 
@@ -147,8 +148,6 @@ class EpProcedures(SourceType):
         )
 
     def _events(self, procedure: dict[str, Any], options: ProceduresOptions) -> list[Entry]:
-        from horizon.feeds import _iso_date
-
         reference = _text(procedure.get("label")) or str(procedure.get("process_id", ""))
         topic = options.procedures.get(reference)
         title = _text(procedure.get("process_title")) or reference
@@ -180,7 +179,7 @@ class EpProcedures(SourceType):
                     link=OEIL + reference,
                     guid=f"{reference}#{activity.get('activity_id') or _last(activity.get('id'))}",
                     summary=html.escape(summary),
-                    published=_iso_date(date) if date else None,
+                    published=iso_date(date),
                     published_raw=date or None,
                     language="en",
                     extra={

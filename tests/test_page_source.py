@@ -113,6 +113,27 @@ def test_listing_over_three_pages_is_stored(project, server):
     assert "if-none-match" not in server.hits_for("/coe/news/page/2")[0].headers
 
 
+def test_each_page_is_parsed_once(project, server, monkeypatch):
+    from horizon.default_plugins import page
+
+    read = []
+    real = page.read_page
+
+    def counting(doc):
+        read.append(doc.url)
+        return real(doc)
+
+    monkeypatch.setattr(page, "read_page", counting)
+    url = serve_coe(server)
+    project.write_config([page_source("coe", url, COE)], fetch=fast_fetch())
+    assert outcome(project.json("pull"), "coe")["new"] == 8
+    # Following the pager parsed pages 1 and 2 (and 3, to find it has no next link); the
+    # entries are read from those same trees.
+    assert sorted(read) == sorted(
+        server.url(p) for p in ("/coe/news", "/coe/news/page/2", "/coe/news/page/3")
+    )
+
+
 def test_max_pages_is_respected(project, server):
     url = serve_coe(server)
     project.write_config([page_source("coe", url, {**COE, "max_pages": 2})], fetch=fast_fetch())

@@ -24,7 +24,7 @@ _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
     re.IGNORECASE | re.DOTALL,
 )
-_FEED_ROOT = re.compile(rb"<(?:[\w-]+:)?(?:rss|feed|RDF|channel)[\s>/]", re.IGNORECASE)
+FEED_ROOT = re.compile(rb"<(?:[\w-]+:)?(?:rss|feed|RDF|channel)[\s>/]", re.IGNORECASE)
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
@@ -60,7 +60,7 @@ def sniff(body: bytes) -> str:
         return "gzip"
     if stripped[:1] in (b"{", b"["):
         return "json"
-    if _HTML_START.match(head) and not _FEED_ROOT.search(head):
+    if _HTML_START.match(head) and not FEED_ROOT.search(head):
         return "html"
     if _XML_START.match(head) or stripped[:1] == b"<":
         return "xml"
@@ -120,7 +120,7 @@ def parse_with_feedparser(
     if result.get("bozo") and type(exc).__name__ != "NonXMLContentType":
         message = terminal_safe(str(exc))[:300] if exc is not None else "malformed feed"
         if not entries:
-            if version or _FEED_ROOT.search(body[:4096]):
+            if version or FEED_ROOT.search(body[:4096]):
                 raise FetchError("parse", f"malformed feed that yields no entries: {message}")
             raise FetchError(
                 "not-a-feed",
@@ -136,7 +136,7 @@ def parse_with_feedparser(
         entries=entries,
         title=html_to_text(feed.get("title")) or None,
         link=feed.get("link"),
-        language=_lang(feed.get("language")),
+        language=language_code(feed.get("language")),
         ttl_minutes=_int(feed.get("ttl")),
         format=version,
         parser="feedparser",
@@ -171,10 +171,10 @@ def _entry_from_feedparser(e: Any) -> Entry:
         summary=summary,
         content=content,
         author=e.get("author") or None,
-        published=_from_struct(published_struct),
-        updated=_from_struct(raw(e, "updated_parsed")),
+        published=from_struct(published_struct),
+        updated=from_struct(raw(e, "updated_parsed")),
         published_raw=raw(e, "published") or raw(e, "updated") or None,
-        language=_lang(language),
+        language=language_code(language),
         categories=[t.get("term") for t in e.get("tags", []) or [] if t.get("term")],
     )
 
@@ -187,7 +187,7 @@ def _as_html(value: str, content_type: str | None) -> str:
     return value
 
 
-def _from_struct(value: time.struct_time | None) -> datetime | None:
+def from_struct(value: time.struct_time | None) -> datetime | None:
     if not value:
         return None
     try:
@@ -203,7 +203,13 @@ def _int(value: object) -> int | None:
         return None
 
 
-def _lang(value: object) -> str | None:
+def feedparser_date(value: str) -> datetime | None:
+    """A date in any format feedparser reads (RFC 822, W3C-DTF, ...), in UTC."""
+    return from_struct(feedparser.datetimes._parse_date(value))
+
+
+def language_code(value: object) -> str | None:
+    """The primary language subtag ('en' from 'en-GB' or 'EN_us'), or None."""
     if not value or not isinstance(value, str):
         return None
     primary = value.strip().replace("_", "-").split("-")[0].lower()
@@ -225,7 +231,7 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     items = data.get("items")
     if not isinstance(items, list):
         raise FetchError("parse", "JSON Feed has no 'items' list")
-    feed_lang = _lang(data.get("language"))
+    feed_lang = language_code(data.get("language"))
     base = data.get("home_page_url") or url
     feed_authors = data.get("authors") or (
         [data["author"]] if isinstance(data.get("author"), dict) else []
@@ -261,10 +267,10 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
                 summary=_text_as_html(summary) if isinstance(summary, str) else "",
                 content=content,
                 author=author,
-                published=_iso_date(published_raw),
-                updated=_iso_date(item.get("date_modified")),
+                published=iso_date(published_raw),
+                updated=iso_date(item.get("date_modified")),
                 published_raw=_str(published_raw),
-                language=_lang(item.get("language")) or feed_lang,
+                language=language_code(item.get("language")) or feed_lang,
                 categories=[str(t) for t in item.get("tags", []) or [] if isinstance(t, str)],
             )
         )
@@ -292,14 +298,13 @@ def _text_as_html(text: str) -> str:
     return escape(text)
 
 
-def _iso_date(value: object) -> datetime | None:
+def iso_date(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        struct = feedparser.datetimes._parse_date(value)
-        return _from_struct(struct)
+        return feedparser_date(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)

@@ -4,7 +4,6 @@ selectors (for publishers that have no feed)."""
 from __future__ import annotations
 
 import asyncio
-import calendar
 import codecs
 import html
 import re
@@ -15,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
 import lxml.etree
 import lxml.html
 from cssselect import SelectorError
@@ -25,7 +23,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from horizon import hookimpl
 from horizon.config import SourceConfig
 from horizon.errors import FetchError
-from horizon.feeds import describe_start, sniff
+from horizon.feeds import FEED_ROOT, describe_start, feedparser_date, language_code, sniff
 from horizon.models import Document, Entry, Fetched, ParsedFeed
 from horizon.sources import FetchContext, SourceType
 from horizon.textutil import normalise_link, terminal_safe
@@ -50,7 +48,6 @@ _CONTROLS = re.compile(
     r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
 )
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_:.-]+)", re.IGNORECASE)
-_FEED_ROOT = re.compile(rb"<(?:[\w-]+:)?(?:rss|feed|RDF)[\s>]", re.IGNORECASE)
 _BOT_WALL = re.compile(
     r"just a moment|attention required|access denied|are you a (?:human|robot)|captcha|"
     r"request rejected|forbidden",
@@ -172,6 +169,8 @@ class PageFetched(Fetched):
     """The listing's pages, and why pagination stopped early when it did."""
 
     warnings: list[str] = field(default_factory=list)
+    # Pages already parsed to follow the pager, by page number (from 1): parse reuses them.
+    pages: dict[int, Page] = field(default_factory=dict)
 
 
 @dataclass
@@ -207,7 +206,9 @@ class PageSource(SourceType):
         seen = {_visit_key(ctx.url), _visit_key(doc.url)}
         sites = {_site(ctx.url), _site(doc.url)}
         while len(fetched.documents) < settings.max_pages:
-            target = await asyncio.to_thread(_next_url, doc, finder)
+            page, target = await asyncio.to_thread(_read_next, doc, finder)
+            if page is not None:
+                fetched.pages[len(fetched.documents)] = page
             if target is None or _visit_key(target) in seen:
                 break  # the last page, or a pager that leads back to a page already read
             number = len(fetched.documents) + 1
@@ -236,9 +237,10 @@ class PageSource(SourceType):
         feed.warnings.extend(getattr(fetched, "warnings", []))
         tally = Tally()
         links: set[str] = set()
+        parsed: dict[int, Page] = getattr(fetched, "pages", {})
         for number, doc in enumerate(fetched.documents, start=1):
             try:
-                page = read_page(doc)
+                page = parsed.get(number) or read_page(doc)
             except FetchError as exc:
                 if number == 1:
                     raise
@@ -247,7 +249,7 @@ class PageSource(SourceType):
             found = [el for el in finders.entry(page.root) if _is_element(el)]
             if number == 1:
                 feed.title, feed.link = page.title or None, doc.url
-                feed.language = _language(page.root.get("lang"))
+                feed.language = language_code(page.root.get("lang"))
                 if not found:
                     raise FetchError(
                         NOTHING,
@@ -315,7 +317,7 @@ def read_page(doc: Document) -> Page:
     )
     if not looks_html:
         hint = ""
-        if kind == "xml" and _FEED_ROOT.search(doc.body[:4096]):
+        if kind == "xml" and FEED_ROOT.search(doc.body[:4096]):
             hint = "; it looks like a feed: use type: rss"
         raise FetchError(
             "not-a-feed",
@@ -486,13 +488,14 @@ def _scheme(href: str) -> str:
     return f"{match.group(1).lower()}:" if match else "malformed"
 
 
-def _next_url(doc: Document, finder: Finder) -> str | None:
+def _read_next(doc: Document, finder: Finder) -> tuple[Page | None, str | None]:
+    """The page, parsed (kept for `parse`), and the absolute URL its next link leads to."""
     try:
         page = read_page(doc)
     except FetchError:
-        return None  # parse says what is wrong with the page
+        return None, None  # parse says what is wrong with the page
     href = _href(finder(page.root))
-    return _absolute(href, page.url) if href is not None else None
+    return page, _absolute(href, page.url) if href is not None else None
 
 
 def _visit_key(url: str) -> str:
@@ -542,26 +545,16 @@ def read_date(text: str, attr: str | None, date_format: str | None) -> datetime 
         except ValueError:
             pass
     for value in candidates:
-        found = _feedparser_date(value)
+        found = feedparser_date(value)
         if found is not None:
             return found
     for value in candidates:
         for match in _DATE_IN_TEXT.finditer(value):
             piece = match.group(0)
-            found = _feedparser_date(piece) or _extra_formats(piece)
+            found = feedparser_date(piece) or _extra_formats(piece)
             if found is not None:
                 return found
     return None
-
-
-def _feedparser_date(value: str) -> datetime | None:
-    struct = feedparser.datetimes._parse_date(value)
-    if not struct:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(struct), UTC)
-    except (OverflowError, ValueError, OSError):
-        return None
 
 
 def _extra_formats(value: str) -> datetime | None:
@@ -579,11 +572,6 @@ def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
-
-
-def _language(value: str | None) -> str | None:
-    primary = (value or "").strip().replace("_", "-").split("-")[0].lower()
-    return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
 
 
 def describe_page(page: Page) -> str:

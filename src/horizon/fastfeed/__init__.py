@@ -22,7 +22,7 @@ from lxml import etree
 from horizon.fastfeed.common import _C1_BYTES, _C1_REFERENCE, _DECODING_FINE, _VERSION_NS, _Unsure
 from horizon.fastfeed.entries import _check_markup, _to_entry
 from horizon.fastfeed.replay import _Replay
-from horizon.feeds import _int, _lang
+from horizon.feeds import _int, language_code
 from horizon.models import ParsedFeed
 from horizon.textutil import html_to_text, terminal_safe
 
@@ -88,7 +88,7 @@ def _parse(body: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
         entries=[_to_entry(e) for e in replay.entries],
         title=html_to_text(title if isinstance(title, str) else "") or None,
         link=replay.feed.get("link"),
-        language=_lang(replay.feed.get("language")),
+        language=language_code(replay.feed.get("language")),
         ttl_minutes=_int(replay.feed.get("ttl")),
         format=version,
         parser="fast",

@@ -24,7 +24,7 @@ from horizon.fastfeed.common import (
     _Entry,
     _Unsure,
 )
-from horizon.feeds import _from_struct, _lang, sanitize_html
+from horizon.feeds import from_struct, language_code, sanitize_html
 from horizon.models import Entry
 from horizon.textutil import html_to_text
 
@@ -49,10 +49,10 @@ def _to_entry(e: _Entry) -> Entry:
         summary=_html(e.get("summary"), done),
         content=max(contents, key=len, default=""),
         author=_str(e.get("author")) or None,
-        published=_from_struct(published or updated or _parsed(e.get("created_parsed"), done)),
-        updated=_from_struct(updated),
+        published=from_struct(published or updated or _parsed(e.get("created_parsed"), done)),
+        updated=from_struct(updated),
         published_raw=_str(e.get("published")) or _str(e.get("updated")) or None,
-        language=_lang(language),
+        language=language_code(language),
         categories=[tag[0] for tag in e.get("tags", []) if tag[0]],
     )
 
