@@ -72,17 +72,13 @@ async def _check(
                 f"redirected {len(primary.redirects)} time(s) to {terminal_safe(primary.url)}"
             )
     if fetched.error is not None:
-        report["problems"].append(f"{fetched.error.kind}: {terminal_safe(str(fetched.error))}")
-        report["error_class"] = fetched.error.kind
-        return report
+        return _failed(report, fetched.error)
     report["reachable"] = True
     try:
         assert fetched.fetched is not None
         parsed = parse_fetched(stype, source, fetched.fetched)
     except FetchError as exc:
-        report["problems"].append(f"{exc.kind}: {terminal_safe(str(exc))}")
-        report["error_class"] = exc.kind
-        return report
+        return _failed(report, exc)
     now = utcnow()
     dates: list[datetime] = [d for e in parsed.entries if (d := item_date(e, now)) is not None]
     report.update(
@@ -95,4 +91,10 @@ async def _check(
         report["problems"].append("no items")
     if not (report["etag"] or report["last_modified"]) and source.url:
         report["problems"].append("no ETag or Last-Modified: every pull downloads the body")
+    return report
+
+
+def _failed(report: dict[str, Any], error: FetchError) -> dict[str, Any]:
+    report["problems"].append(f"{error.kind}: {terminal_safe(str(error))}")
+    report["error_class"] = error.kind
     return report

@@ -201,7 +201,6 @@ def build_demo(folder: Path, step: Callable[[str], None] = lambda _: None) -> De
     from horizon import digest, periods, queries
     from horizon.commands.digest_cmd import renderers
     from horizon.pull import pull_sources
-    from horizon.review import PROTECTED_ITEMS
     from horizon.tagging import tag_items
     from horizon.textutil import utcnow
 
@@ -228,7 +227,6 @@ def build_demo(folder: Path, step: Callable[[str], None] = lambda _: None) -> De
             ws.config,
             ws.source_types,
             on_items=on_items,
-            protected_sql=PROTECTED_ITEMS,
         )
         if summary.failed:
             failed = summary.failed[0]

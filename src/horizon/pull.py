@@ -95,7 +95,6 @@ def pull_sources(
     progress: Progress | None = None,
     on_start: Callable[[int], None] | None = None,
     on_items: store.ItemsHook | None = None,
-    protected_sql: str = "",
 ) -> RunSummary:
     """Fetch every due source in the config into the store. Raises LockedError if another
     pull is running; every per-source problem is recorded in its outcome instead."""
@@ -114,7 +113,6 @@ def pull_sources(
             progress=progress,
             on_start=on_start,
             on_items=on_items,
-            protected_sql=protected_sql,
         )
     finally:
         lock.release()
@@ -130,7 +128,6 @@ def _pull(
     progress: Progress | None,
     on_start: Callable[[int], None] | None,
     on_items: store.ItemsHook | None,
-    protected_sql: str,
 ) -> RunSummary:
     started = utcnow()
     selected = [config.source(i) for i in only] if only else list(config.sources)
@@ -173,7 +170,6 @@ def _pull(
                 db,
                 utcnow() - timedelta(seconds=config.retention),
                 utcnow(),
-                protected_sql=protected_sql,
             )
     except BaseException:
         summary.finished_at = utcnow()

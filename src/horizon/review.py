@@ -27,8 +27,6 @@ from horizon.tagging import refresh_effective
 from horizon.taxonomy import FOURP_IDS, Taxonomy
 from horizon.textutil import iso, utcnow
 
-# Items an analyst has worked on are never deleted by retention.
-PROTECTED_ITEMS = "SELECT item_id FROM reviews WHERE status != 'unreviewed' OR note IS NOT NULL"
 STATUSES = ("unreviewed", "reviewed", "signal", "noise")
 CLAIM_MINUTES = 15
 FIELDS = (

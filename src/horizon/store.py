@@ -25,6 +25,8 @@ from horizon.textutil import from_iso, iso
 
 SOURCE_FIELDS = ("name", "type", "organisation", "category", "jurisdiction", "language")
 RETRY_AFTER_CAP = 7 * 86400.0
+# Items an analyst has worked on: retention never deletes them.
+PROTECTED_ITEMS = "SELECT item_id FROM reviews WHERE status != 'unreviewed' OR note IS NOT NULL"
 # What a new version of an item replaces (the rest is kept from when it was first stored).
 CHANGING_FIELDS = (
     "title",
@@ -477,14 +479,11 @@ def prune(
     now: datetime,
     *,
     dry_run: bool = False,
-    protected_sql: str = "",
 ) -> int:
     """Delete items published before a date, leaving tombstones so they never come back.
-    Items an analyst has worked on (protected_sql selects their ids) are kept."""
-    where = "published < ?"
+    Items an analyst has worked on (a decision or a note) are always kept."""
+    where = f"published < ? AND id NOT IN ({PROTECTED_ITEMS})"
     params: list[Any] = [iso(older_than)]
-    if protected_sql:
-        where += f" AND id NOT IN ({protected_sql})"
     count = int(db.execute(f"SELECT count(*) FROM items WHERE {where}", params).fetchone()[0])
     if dry_run or not count:
         return count

@@ -12,7 +12,6 @@ from sqlite_utils import Database
 from horizon.commands.common import JsonOpt, workspace
 from horizon.output import console, error, print_json, warn
 from horizon.pull import pull_sources
-from horizon.review import PROTECTED_ITEMS
 from horizon.store import Outcome
 from horizon.tagging import tag_items
 from horizon.textutil import terminal_safe
@@ -86,7 +85,6 @@ def pull(
             progress=on_done,
             on_start=on_start,
             on_items=on_items,
-            protected_sql=PROTECTED_ITEMS,
         )
     if as_json:
         print_json(summary.as_json())

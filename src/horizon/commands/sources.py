@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -141,10 +142,9 @@ def check(
     config = ws.require_config()
     chosen = [config.source(i) for i in source_ids] if source_ids else config.sources
     err = console(stderr=True)
-    if sys.stderr.isatty():  # a check can take a while: say so on a terminal, never under cron
-        with err.status(f"checking {len(chosen)} source(s)", spinner="dots"):
-            reports = check_sources(config, ws.source_types, chosen)
-    else:
+    # A check can take a while: say so on a terminal, never under cron.
+    spinner = err.status(f"checking {len(chosen)} source(s)", spinner="dots")
+    with spinner if sys.stderr.isatty() else nullcontext():
         reports = check_sources(config, ws.source_types, chosen)
     if record:
         today = utcnow().date().isoformat()
