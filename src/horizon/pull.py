@@ -166,11 +166,8 @@ def _pull(
         worker = _Worker(db, config, source_types, rows, run_id, force, progress, on_items)
         summary.outcomes.extend(asyncio.run(worker.run(_interleave_by_host(due))))
         if config.retention:
-            summary.pruned = store.prune(
-                db,
-                utcnow() - timedelta(seconds=config.retention),
-                utcnow(),
-            )
+            now = utcnow()
+            summary.pruned = store.prune(db, now - timedelta(seconds=config.retention), now)
     except BaseException:
         summary.finished_at = utcnow()
         store.finish_run(db, run_id, summary.totals(), "interrupted", summary.finished_at)
