@@ -25,6 +25,9 @@ _HTML_START = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 FEED_ROOT = re.compile(rb"<(?:[\w-]+:)?(?:rss|feed|RDF|channel)[\s>/]", re.IGNORECASE)
+_ROOT_END = re.compile(rb"</(?:rss|feed|(?:[\w.-]+:)?RDF)\s*>")
+_ENTRY_START = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
+_MISC = re.compile(rb"<!--.*?-->|<\?.*?\?>", re.DOTALL)  # allowed after the root element
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
@@ -88,18 +91,36 @@ def parse_document(doc: Document) -> ParsedFeed:
         raise FetchError(
             "not-a-feed", f"an HTML page, not a feed ({describe_start(doc.body, doc.content_type)})"
         )
-    body = doc.body
-    if kind == "xml" and body[:1].isspace() and body.lstrip()[:5] == b"<?xml":
-        # Whitespace before the declaration (a common server artefact) makes the XML
-        # ill-formed for no reason; both parsers read the document without it.
-        doc = Document(doc.url, body.lstrip(), doc.headers, doc.status)
+    body, repairs = repair_xml(doc.body) if kind == "xml" else (doc.body, [])
     if kind == "xml":
         from horizon import fastfeed
 
-        fast = fastfeed.parse_fast(doc.body, doc.url, doc.headers)
+        fast = fastfeed.parse_fast(body, doc.url, doc.headers)
         if fast is not None:
+            fast.warnings[:0] = repairs
             return fast
-    return parse_with_feedparser(doc.body, doc.url, doc.headers)
+    parsed = parse_with_feedparser(body, doc.url, doc.headers)
+    parsed.warnings[:0] = repairs
+    return parsed
+
+
+def repair_xml(body: bytes) -> tuple[bytes, list[str]]:
+    """Undo two server artefacts that make a feed ill-formed for no reason (feedparser would
+    hand it to its loose parser, which reads `&amp;` in categories as text): whitespace before
+    the XML declaration, and markup a host appends after the document, such as a counter's
+    `<script>`. Both parsers then read the repaired bytes; what was cut is said in a warning."""
+    repairs: list[str] = []
+    if body[:1].isspace() and body.lstrip()[:5] == b"<?xml":
+        body = body.lstrip()
+    ends = list(_ROOT_END.finditer(body, max(0, len(body) - 8192)))
+    if ends:
+        end = ends[-1]
+        junk = body[end.end() :]
+        if _MISC.sub(b"", junk).strip() and not _ENTRY_START.search(junk):
+            body = body[: end.end()]
+            start = terminal_safe(junk.strip()[:60].decode("utf-8", "replace"))
+            repairs.append(f"ignored {len(junk):,} bytes after the end of the feed: {start!r}")
+    return body, repairs
 
 
 def parse_with_feedparser(

@@ -17,6 +17,9 @@ from horizon.textutil import _BLOCK_BREAK
 
 _XHTML = "application/xhtml+xml"
 _HTML_TYPES = frozenset({_XHTML, "text/html"})
+# A text/plain content value feedparser also saves as the summary, without its type: horizon
+# then reads it as HTML (for its text only; the content is the longer of the two).
+_UNTYPED = "untyped"
 _ITUNES = "http://www.itunes.com/"
 _MRSS_SCHEME = "http://search.yahoo.com/mrss/category_schema"
 _MATCH_NS = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}

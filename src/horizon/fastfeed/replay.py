@@ -24,6 +24,7 @@ from horizon.fastfeed.common import (
     _MRSS_SCHEME,
     _NO_DECLARATIONS,
     _SELF_BASES,
+    _UNTYPED,
     _XHTML,
     _Entry,
     _fix_text,
@@ -34,7 +35,6 @@ from horizon.fastfeed.common import (
     _Unsure,
 )
 from horizon.fastfeed.entries import (
-    _plain,
     _unsure,
 )
 
@@ -284,8 +284,6 @@ class _Replay:
         if self.inentry and not self.insource:
             entry = self.entries[-1]
             if name == "content":
-                if value[1] == "text/plain" and ("<" in out or "&" in out):
-                    _plain(out)  # every content value is used: give up as early as possible
                 entry.setdefault("content", []).append(value)
             elif name == "link":
                 if not self.inimage:
@@ -560,7 +558,10 @@ class _Replay:
         if ctype is None:
             raise _Unsure
         value = self.pop_content("content")
-        if _map_type(ctype) in _HTML_TYPES | {"text/plain"}:
+        mapped = _map_type(ctype)
+        if value is not None and mapped == "text/plain":
+            self.save("summary", (self.last[0], _UNTYPED, self.last[2]))
+        elif mapped in _HTML_TYPES | {"text/plain"}:
             self.save("summary", None if value is None else self.last)
 
     def start_source(self, attrs: dict[str, str]) -> None:
