@@ -1,6 +1,7 @@
-"""The `model` tagger's learning: TF-IDF (words and character n-grams) with one logistic
-regression per theme, fitted on analysts' decisions, stored in the store as compressed JSON
-(never pickle), and explained by the n-grams that pushed a prediction up."""
+"""The `model` tagger's learning: TF-IDF (words and character n-grams, counted by
+`horizon.ngrams`) with one logistic regression per theme, fitted on analysts' decisions, stored
+in the store as compressed JSON (never pickle), and explained by the n-grams that pushed a
+prediction up. Tagging with a model needs numpy and scipy only; scikit-learn fits it."""
 
 from __future__ import annotations
 
@@ -15,22 +16,25 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlite_utils import Database
 
+from horizon import ngrams
 from horizon.config import THEME_IDS
 from horizon.db import transaction
 from horizon.errors import UsageError
+from horizon.ngrams import Vocabulary
 from horizon.tagging import Doc, Tagger
 from horizon.textutil import iso, utcnow
 
-if TYPE_CHECKING:  # scikit-learn and scipy take most of a second to import: only when used
+if TYPE_CHECKING:  # scipy (and scikit-learn, for fitting) imported only when used
     from scipy import sparse
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
 MIN_EXAMPLES = 40
-# Of the opening text: the labelled items it learns from are a title and a few sentences, and
-# character n-grams are the costliest part of tagging (500 chars: 0.5 ms an item).
+# Of the opening text: the labelled items it learns from are a title and a few sentences.
 MODEL_TEXT_CHARS = 500
 MIN_POSITIVES = 5
 MODEL_FORMAT = 1
+FEATURE_BATCH = 2000
+# What horizon.ngrams counts: the very features scikit-learn's TfidfVectorizer gives with these
+# parameters (a model it fitted before horizon.ngrams existed still reads the same).
 WORD_PARAMS: dict[str, Any] = {
     "ngram_range": (1, 2),
     "min_df": 2,
@@ -56,10 +60,10 @@ def model_text(doc: Doc) -> str:
 
 @dataclass
 class ThemeModel:
-    """Vectorisers and per-theme coefficients; everything JSON-serialisable."""
+    """Vocabularies and per-theme coefficients; everything JSON-serialisable."""
 
-    word: TfidfVectorizer
-    char: TfidfVectorizer
+    word: Vocabulary
+    char: Vocabulary
     coef: dict[str, np.ndarray]
     intercept: dict[str, float]
     examples: int
@@ -69,10 +73,7 @@ class ThemeModel:
         return list(self.coef)
 
     def features(self, docs: Sequence[Doc]) -> sparse.csr_matrix:
-        from scipy import sparse
-
-        texts = [model_text(d) for d in docs]
-        return sparse.hstack([self.word.transform(texts), self.char.transform(texts)]).tocsr()
+        return _features([model_text(d) for d in docs], self.word, self.char)
 
     def probabilities(self, matrix: sparse.csr_matrix) -> dict[str, np.ndarray]:
         out = {}
@@ -83,19 +84,17 @@ class ThemeModel:
 
     def explain(self, matrix: sparse.csr_matrix, row: int, theme: str, n: int = 5) -> list[str]:
         """The n-grams that pushed this item's score for the theme up the most."""
-        vector = matrix.getrow(row)
-        contributions = vector.multiply(self.coef[theme]).tocsr()
-        if contributions.nnz == 0:
-            return []
-        order = np.argsort(contributions.data)[::-1][:n]
+        start, stop = matrix.indptr[row], matrix.indptr[row + 1]  # the row, without scipy
+        columns = matrix.indices[start:stop]
+        contributions = matrix.data[start:stop] * self.coef[theme][columns]
+        order = np.argsort(contributions)[::-1][:n]
         names = self.feature_names
-        return [names[contributions.indices[i]] for i in order if contributions.data[i] > 0]
+        return [names[columns[i]] for i in order if contributions[i] > 0]
 
     @cached_property
     def feature_names(self) -> list[str]:
         """The name of each feature column: word n-grams, then character n-grams as ~gram~."""
-        words = [str(t) for t in self.word.get_feature_names_out()]
-        return words + [f"~{t}~" for t in self.char.get_feature_names_out()]
+        return self.word.names + [f"~{t}~" for t in self.char.names]
 
     def to_bytes(self) -> bytes:
         data = {
@@ -103,13 +102,13 @@ class ThemeModel:
             "examples": self.examples,
             "word": {
                 "params": _jsonable(WORD_PARAMS),
-                "vocabulary": _ints(self.word.vocabulary_),
-                "idf": self.word.idf_.round(6).tolist(),
+                "vocabulary": _columns(self.word),
+                "idf": self.word.idf.round(6).tolist(),
             },
             "char": {
                 "params": _jsonable(CHAR_PARAMS),
-                "vocabulary": _ints(self.char.vocabulary_),
-                "idf": self.char.idf_.round(6).tolist(),
+                "vocabulary": _columns(self.char),
+                "idf": self.char.idf.round(6).tolist(),
             },
             "coef": {t: c.round(6).tolist() for t, c in self.coef.items()},
             "intercept": self.intercept,
@@ -124,28 +123,37 @@ class ThemeModel:
                 "the stored model was made by another horizon version; run "
                 "`horizon tagger train` again"
             )
-
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        def vectoriser(part: dict[str, Any]) -> TfidfVectorizer:
-            params = {k: tuple(v) if isinstance(v, list) else v for k, v in part["params"].items()}
-            params.pop("max_features", None)
-            params.pop("min_df", None)
-            vec = TfidfVectorizer(vocabulary=part["vocabulary"], **params)
-            vec.idf_ = np.array(part["idf"])
-            return vec
-
         return cls(
-            vectoriser(data["word"]),
-            vectoriser(data["char"]),
+            _vocabulary(data["word"], "word"),
+            _vocabulary(data["char"], "char"),
             {t: np.array(c) for t, c in data["coef"].items()},
             {t: float(v) for t, v in data["intercept"].items()},
             int(data["examples"]),
         )
 
 
-def _ints(vocabulary: dict[str, Any]) -> dict[str, int]:
-    return {term: int(index) for term, index in vocabulary.items()}
+def _columns(vocabulary: Vocabulary) -> dict[str, int]:
+    return {name: column for column, name in enumerate(vocabulary.names)}
+
+
+def _vocabulary(part: dict[str, Any], block: str) -> Vocabulary:
+    columns: dict[str, int] = part["vocabulary"]
+    return Vocabulary(sorted(columns, key=columns.__getitem__), np.array(part["idf"]), block)
+
+
+def _features(texts: list[str], word: Vocabulary, char: Vocabulary) -> sparse.csr_matrix:
+    from scipy import sparse
+
+    if len(texts) > FEATURE_BATCH:  # n-grams of a batch are held at once: about 1 KB a text
+        parts = range(0, len(texts), FEATURE_BATCH)
+        blocks = [_features(texts[i : i + FEATURE_BATCH], word, char) for i in parts]
+        return sparse.vstack(blocks, format="csr")
+    return sparse.hstack(
+        [
+            word.transform(ngrams.word_grams(texts), len(texts)),
+            char.transform(ngrams.char_grams(texts), len(texts)),
+        ]
+    ).tocsr()
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
@@ -153,15 +161,18 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def fit(examples: Sequence[tuple[Doc, set[str]]]) -> ThemeModel:
-    """Fit the vectorisers and one classifier per theme with enough positives and negatives."""
-    from scipy import sparse
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    """Fit the vocabularies and one classifier per theme with enough positives and negatives."""
     from sklearn.linear_model import LogisticRegression
 
     texts = [model_text(doc) for doc, _ in examples]
-    word = TfidfVectorizer(**WORD_PARAMS)
-    char = TfidfVectorizer(**CHAR_PARAMS)
-    matrix = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr()
+    word, char = (
+        Vocabulary.fit(grams(texts), len(texts), params["min_df"], params["max_features"])
+        for grams, params in (
+            (ngrams.word_grams, WORD_PARAMS),
+            (ngrams.char_grams, CHAR_PARAMS),
+        )
+    )
+    matrix = _features(texts, word, char)
     coef, intercept = {}, {}
     for theme in THEME_IDS:
         y = np.array([1 if theme in labels else 0 for _, labels in examples])

@@ -3,8 +3,9 @@ the `seed` tagger: the same kind of classifier trained on horizon's own labelled
 in the package (`data/seed-model.bin`, built by `python docs/build_seed_model.py`).
 
 Both are supporting taggers: their probabilities are averaged and combined with the rules
-(`TaggerSet.combine`). A model is loaded, and scikit-learn imported, only when there are items
-to tag, so a pull with nothing new pays nothing for it.
+(`TaggerSet.combine`). A model is loaded only when there are items to tag, so a pull with nothing
+new pays nothing for it; tagging needs numpy and scipy (`horizon.ngrams`), and scikit-learn is
+imported only to fit a model.
 """
 
 from __future__ import annotations

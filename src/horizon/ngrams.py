@@ -1,0 +1,246 @@
+"""The models' features, counted for a whole batch of texts at once with numpy.
+
+Two blocks, as scikit-learn's TfidfVectorizer would give them: word 1- and 2-grams (words of two
+or more word characters) and character 3- to 5-grams inside words (its `char_wb`: each word
+padded with a space). scikit-learn builds every n-gram as a Python string, about 0.5 ms an item;
+here each n-gram is a 64-bit hash of its characters (polynomial, then mixed), computed for every
+position of the batch in a few array operations. The features are the very ones scikit-learn
+gives (tests/test_ngrams.py compares them), so a model either of them fitted reads the same.
+A vocabulary is kept as the n-grams themselves (readable, and what explanations print) and
+hashed again when loaded. Two n-grams sharing a hash would share a column: with 64 bits, in
+practice never (and a collision would cost a feature, nothing more).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+CHAR_SIZES = (3, 4, 5)
+_P = np.uint64(0x100000001B3)  # odd, so it has an inverse modulo 2**64
+_INVERSE_P = np.uint64(pow(int(_P), -1, 2**64))
+_WORD, _BIGRAM = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD6E8FEB86659FD93)
+_WORD_RE = re.compile(r"\w\w+")
+
+
+def normalise(text: str) -> str:
+    """Lower case without accents (é -> e), as `strip_accents="unicode"` does."""
+    text = text.lower()
+    return text if text.isascii() else unicodedata.normalize("NFKD", text).translate(_marks())
+
+
+@cache
+def _marks() -> dict[int, None]:
+    """Every combining character (the last is U+1E94A), to delete with str.translate."""
+    return {c: None for c in range(0x1F000) if unicodedata.combining(chr(c))}
+
+
+@dataclass
+class Grams:
+    """Every n-gram of a batch: its document and its hash (and, for naming, where it is)."""
+
+    block: str  # "word" or "char"
+    doc: np.ndarray
+    key: np.ndarray
+    text: str
+    spans: Callable[[], tuple[np.ndarray, np.ndarray]]
+
+    def names(self, indices: np.ndarray) -> list[str]:
+        """The n-grams at the given indices, as text (a bigram's two words with one space)."""
+        start, stop = self.spans()
+        return [self.text[a:b] for a, b in zip(start[indices], stop[indices], strict=True)]
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every bit of the hash depends on every character."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+class _Hashes:
+    """Polynomial hashes of any span of one string, from prefix sums: the hash of text[a:b] is
+    the sum of text[j] * P**(b-1-j), modulo 2**64 (numpy's uint64 arithmetic wraps)."""
+
+    def __init__(self, text: str) -> None:
+        self.codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        length = len(self.codes)
+        with np.errstate(over="ignore"):
+            # powers[k] = P**(k-1), the scale of a span that ends at k;
+            # prefix[k] = sum of text[j] * P**-j for j < k
+            self.powers = np.cumprod(np.full(length + 1, _P, dtype=np.uint64)) * _INVERSE_P**2
+            inverse = np.cumprod(np.full(length, _INVERSE_P, dtype=np.uint64)) * _P
+            self.prefix = np.zeros(length + 1, dtype=np.uint64)
+            np.cumsum(self.codes * inverse, out=self.prefix[1:])
+
+    def spans(self, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+        """The hash of text[start:stop] for each pair (stop > start)."""
+        with np.errstate(over="ignore"):
+            return _mix(self.powers[stop] * (self.prefix[stop] - self.prefix[start]))
+
+    def windows(self, n: int) -> np.ndarray:
+        """The hash of every window of n characters, by where it starts."""
+        with np.errstate(over="ignore"):
+            return self.powers[n:] * (self.prefix[n:] - self.prefix[:-n])  # not yet mixed
+
+
+def _join(parts: list[str]) -> tuple[str, np.ndarray]:
+    """The texts as one string, and each character's document."""
+    lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+    return "".join(parts), np.repeat(np.arange(len(parts), dtype=np.int32), lengths)
+
+
+def char_grams(texts: Sequence[str]) -> Grams:
+    """Character n-grams inside words: each word padded as " word ", two spaces between words
+    and between texts, so that a window with a space inside it crosses a boundary."""
+    text, owner = _join([" " + "  ".join(normalise(t).split()) + " " for t in texts])
+    hashes = _Hashes(text)
+    spaces = np.zeros(len(text) + 1, dtype=np.int32)
+    np.cumsum(hashes.codes == 32, out=spaces[1:])
+    docs, keys, starts = [], [], []
+    for n in CHAR_SIZES:
+        count = len(text) - n + 1
+        if count <= 0:
+            continue
+        inside = spaces[n - 1 : n - 1 + count] == spaces[1 : 1 + count]  # no space inside
+        docs.append(owner[:count][inside])
+        keys.append(_mix(hashes.windows(n)[inside]))
+        starts.append((np.flatnonzero(inside), n))
+    doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
+    key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
+    return Grams("char", doc, key, text, lambda: _char_spans(starts))
+
+
+def _char_spans(starts: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
+    start = np.concatenate([s for s, _ in starts]) if starts else np.zeros(0, dtype=np.int64)
+    stop = np.concatenate([s + n for s, n in starts]) if starts else start
+    return start, stop
+
+
+def word_grams(texts: Sequence[str]) -> Grams:
+    """Words of two or more word characters, and each pair of neighbouring words."""
+    text, owner = _join([" " + " ".join(_WORD_RE.findall(normalise(t))) + " " for t in texts])
+    hashes = _Hashes(text)
+    edges = np.flatnonzero(np.diff((hashes.codes == 32).view(np.int8)))
+    start, stop = edges[0::2] + 1, edges[1::2] + 1  # a word starts after a space, ends before one
+    doc = owner[start]
+    pair = doc[:-1] == doc[1:]
+    with np.errstate(over="ignore"):
+        word = hashes.spans(start, stop) ^ _WORD
+        bigram = _mix(word[:-1][pair] * _P + word[1:][pair] + _BIGRAM)
+    spans = (
+        np.concatenate([start, start[:-1][pair]]),
+        np.concatenate([stop, stop[1:][pair]]),
+    )
+    doc = np.concatenate([doc, doc[:-1][pair]])
+    return Grams("word", doc, np.concatenate([word, bigram]), text, lambda: spans)
+
+
+def keys_of(names: Sequence[str], block: str) -> np.ndarray:
+    """The hash of each stored n-gram name, as `char_grams` or `word_grams` computes it."""
+    if not names:
+        return np.zeros(0, dtype=np.uint64)
+    if block == "char":  # a name is one window as it was found, spaces and all
+        return _hash_each(list(names))
+    words = [n.split(" ") for n in names]
+    with np.errstate(over="ignore"):
+        first = _hash_each([w[0] for w in words]) ^ _WORD
+        second = _hash_each([w[-1] for w in words]) ^ _WORD
+        bigram = np.array([len(w) == 2 for w in words])
+        return np.where(bigram, _mix(first * _P + second + _BIGRAM), first)
+
+
+def _hash_each(parts: list[str]) -> np.ndarray:
+    lengths = np.array([len(p) for p in parts], dtype=np.int64)
+    stop = np.cumsum(lengths)
+    return _Hashes("".join(parts)).spans(stop - lengths, stop)
+
+
+class Vocabulary:
+    """The n-grams a model knows, each with its inverse document frequency, as TF-IDF columns
+    (sublinear term frequency, rows of unit length), like a fitted TfidfVectorizer."""
+
+    def __init__(self, names: Sequence[str], idf: np.ndarray, block: str) -> None:
+        self.names, self.idf, self.block = list(names), np.asarray(idf, dtype=np.float64), block
+        self.table = _Table(keys_of(self.names, block))
+
+    @classmethod
+    def fit(cls, grams: Grams, documents: int, min_df: int, max_features: int) -> Vocabulary:
+        """The max_features most frequent n-grams found in at least min_df documents."""
+        _, first, total = np.unique(grams.key, return_index=True, return_counts=True)
+        # document frequency: count each n-gram once per document (sorted by n-gram, document)
+        order = np.lexsort((grams.doc, grams.key))
+        key, doc = grams.key[order], grams.doc[order]
+        new = np.ones(len(key), dtype=bool)
+        new[1:] = (key[1:] != key[:-1]) | (doc[1:] != doc[:-1])
+        _, df = np.unique(key[new], return_counts=True)  # the same n-grams, in the same order
+        kept = np.flatnonzero(df >= min_df)
+        names = grams.names(first[kept])
+        by_name = sorted(range(len(names)), key=names.__getitem__)
+        kept, names = kept[by_name], [names[i] for i in by_name]
+        if len(kept) > max_features:  # chosen as scikit-learn chooses, ties and all
+            chosen = np.sort((-total[kept]).argsort()[:max_features])
+            kept, names = kept[chosen], [names[i] for i in chosen]
+        return cls(names, np.log((1 + documents) / (1 + df[kept])) + 1.0, grams.block)
+
+    def transform(self, grams: Grams, documents: int) -> Any:
+        """A documents x n-grams sparse matrix of TF-IDF weights."""
+        from scipy import sparse
+
+        columns = self.table.lookup(grams.key)
+        known = columns >= 0
+        rows, columns = grams.doc[known], columns[known]
+        counts = np.ones(len(rows), dtype=np.float64)
+        matrix = sparse.csr_matrix((counts, (rows, columns)), shape=(documents, len(self.names)))
+        matrix.sum_duplicates()
+        np.log(matrix.data, out=matrix.data)
+        matrix.data += 1.0
+        matrix.data *= self.idf[matrix.indices]
+        lengths = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        lengths[lengths == 0] = 1.0
+        return sparse.csr_matrix(sparse.diags(1.0 / lengths) @ matrix)
+
+
+class _Table:
+    """Each key's column, by open addressing with linear probing on the hash's low bits: a
+    batch is looked up with one gather per probe (a binary search would take twenty)."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        size = 1 << max(4, (len(keys) * 4).bit_length())  # at most a quarter full
+        self.mask = np.uint64(size - 1)
+        self.keys = np.zeros(size, dtype=np.uint64)
+        self.columns = np.full(size, -1, dtype=np.int64)
+        home = keys & self.mask
+        pending, self.probes = np.arange(len(keys)), 0
+        while len(pending):  # each round, every free slot goes to the first key that wants it
+            slot = ((home[pending] + np.uint64(self.probes)) & self.mask).astype(np.int64)
+            free = self.columns[slot] < 0
+            slots, first = np.unique(slot[free], return_index=True)
+            winners = pending[free][first]
+            self.columns[slots], self.keys[slots] = winners, keys[winners]
+            placed = np.zeros(len(keys), dtype=bool)
+            placed[winners] = True
+            pending = pending[~placed[pending]]
+            self.probes += 1
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """The column of each key, or -1 for keys not in the table."""
+        out = np.full(len(keys), -1, dtype=np.int64)
+        home = keys & self.mask
+        todo = np.arange(len(keys))
+        for probe in range(self.probes):  # a key is further on only past occupied slots
+            slot = ((home[todo] + np.uint64(probe)) & self.mask).astype(np.int64)
+            columns = self.columns[slot]
+            occupied = columns >= 0
+            hit = occupied & (self.keys[slot] == keys[todo])
+            out[todo[hit]] = columns[hit]
+            todo = todo[occupied & ~hit]
+            if not len(todo):
+                break
+        return out

@@ -1,0 +1,108 @@
+"""horizon.ngrams gives the features scikit-learn's TfidfVectorizer gives, n-gram for n-gram."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from horizon import learn, ngrams
+from horizon.tagging import Doc
+
+DATA = Path(__file__).parent / "data"
+BLOCKS = [
+    ("word", learn.WORD_PARAMS, ngrams.word_grams),
+    ("char", learn.CHAR_PARAMS, ngrams.char_grams),
+]
+
+
+def _labelled_texts() -> list[str]:
+    texts = []
+    for path in sorted(DATA.glob("tagging-*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            text = " ".join(p for p in (row.get("summary"), row.get("content")) if p)
+            texts.append(learn.model_text(Doc(id=0, title=row["title"], text=text)))
+    return texts
+
+
+def _same_as_sklearn(texts: list[str], params: dict[str, Any], grams: Any) -> None:
+    reference = TfidfVectorizer(**params)
+    expected = reference.fit_transform(texts)
+    mine = ngrams.Vocabulary.fit(
+        grams(texts), len(texts), params.get("min_df", 1), params.get("max_features") or 10**9
+    )
+    assert mine.names == list(reference.get_feature_names_out())
+    assert np.allclose(mine.idf, reference.idf_)
+    got = mine.transform(grams(texts), len(texts))
+    assert got.shape == expected.shape
+    assert abs(got - expected).max() < 1e-12
+
+
+@pytest.mark.parametrize(("block", "params", "grams"), BLOCKS, ids=[b[0] for b in BLOCKS])
+def test_the_labelled_sets_give_sklearns_features(block: str, params: Any, grams: Any) -> None:
+    # 1,445 texts in six languages, with max_features cutting the vocabulary (ties included)
+    texts = _labelled_texts()
+    assert len(texts) > 1400
+    _same_as_sklearn(texts, params, grams)
+
+
+ALPHABET = st.sampled_from(
+    [*"ab cD  \t\n_-.,'é", "É", "ç", "ß", "ﬁ", "ئ", "й", "中", "٣", "\u0301", "\xa0", "²"]
+)
+TEXTS = st.lists(st.text(ALPHABET, max_size=30), min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(TEXTS)
+def test_any_text_gives_sklearns_features(texts: list[str]) -> None:
+    for _, params, grams in BLOCKS:
+        loose = {k: v for k, v in params.items() if k not in ("min_df", "max_features")}
+        try:
+            TfidfVectorizer(**loose).fit(texts)
+        except ValueError:  # "empty vocabulary": no n-gram at all
+            assert len(grams(texts).key) == 0
+            continue
+        _same_as_sklearn(texts, loose, grams)
+
+
+def test_the_grams_are_the_ones_a_slow_reading_finds() -> None:
+    texts = ["Vorratsdatenspeicherung — a EU law", "", "x", "l'État  et  la  loi_2024"]
+    char, word = ngrams.char_grams(texts), ngrams.word_grams(texts)
+    for doc, text in enumerate(texts):
+        folded = ngrams.normalise(text)
+        windows = [
+            f" {w} "[i : i + n]
+            for w in folded.split()
+            for n in ngrams.CHAR_SIZES
+            for i in range(len(w) + 3 - n)
+        ]
+        assert Counter(char.names(np.flatnonzero(char.doc == doc))) == Counter(windows)
+        words = re.findall(r"\w\w+", folded)
+        pairs = [f"{a} {b}" for a, b in itertools.pairwise(words)]
+        assert Counter(word.names(np.flatnonzero(word.doc == doc))) == Counter(words + pairs)
+    assert ngrams.normalise("ÉTAT Straße ﬁn") == "etat straße fin"
+
+
+def test_a_stored_name_hashes_as_found() -> None:
+    for grams in (ngrams.char_grams, ngrams.word_grams):
+        found = grams(["the e-evidence rules, agreed", "données conservées"])
+        names = found.names(np.arange(len(found.key)))
+        assert (ngrams.keys_of(names, found.block) == found.key).all()
+
+
+def test_unknown_grams_have_no_column() -> None:
+    vocabulary = ngrams.Vocabulary(["data", "data retention", "retention"], np.ones(3), "word")
+    found = ngrams.word_grams(["Data retention, again", "nothing known here"])
+    matrix = vocabulary.transform(found, 2).toarray()
+    assert (matrix[0] > 0).all() and (matrix[1] == 0).all()
+    assert np.isclose(np.linalg.norm(matrix[0]), 1.0)
