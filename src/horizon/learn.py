@@ -148,10 +148,11 @@ def _features(texts: list[str], word: Vocabulary, char: Vocabulary) -> sparse.cs
         parts = range(0, len(texts), FEATURE_BATCH)
         blocks = [_features(texts[i : i + FEATURE_BATCH], word, char) for i in parts]
         return sparse.vstack(blocks, format="csr")
+    folded = ngrams.normalise(texts)
     return sparse.hstack(
         [
-            word.transform(ngrams.word_grams(texts), len(texts)),
-            char.transform(ngrams.char_grams(texts), len(texts)),
+            word.transform(ngrams.word_grams(folded), len(texts)),
+            char.transform(ngrams.char_grams(folded), len(texts)),
         ]
     ).tocsr()
 
@@ -165,8 +166,9 @@ def fit(examples: Sequence[tuple[Doc, set[str]]]) -> ThemeModel:
     from sklearn.linear_model import LogisticRegression
 
     texts = [model_text(doc) for doc, _ in examples]
+    folded = ngrams.normalise(texts)
     word, char = (
-        Vocabulary.fit(grams(texts), len(texts), params["min_df"], params["max_features"])
+        Vocabulary.fit(grams(folded), len(texts), params["min_df"], params["max_features"])
         for grams, params in (
             (ngrams.word_grams, WORD_PARAMS),
             (ngrams.char_grams, CHAR_PARAMS),

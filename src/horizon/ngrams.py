@@ -13,6 +13,7 @@ practice never (and a collision would cost a feature, nothing more).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -29,16 +30,30 @@ _WORD, _BIGRAM = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD6E8FEB86659FD93)
 _WORD_RE = re.compile(r"\w\w+")
 
 
-def normalise(text: str) -> str:
-    """Lower case without accents (é -> e), as `strip_accents="unicode"` does."""
-    text = text.lower()
-    return text if text.isascii() else unicodedata.normalize("NFKD", text).translate(_marks())
+def normalise(texts: Sequence[str]) -> list[str]:
+    """The texts in lower case without accents (é -> e), as `strip_accents="unicode"` does:
+    decomposed (NFKD), then every combining character dropped, for the batch at once."""
+    lowered = [t.lower() for t in texts]
+    if all(t.isascii() for t in lowered):
+        return lowered
+    decomposed = [t if t.isascii() else unicodedata.normalize("NFKD", t) for t in lowered]
+    codes = np.frombuffer("".join(decomposed).encode("utf-32-le"), dtype=np.uint32)
+    keep = ~_marks()[codes]
+    if keep.all():
+        return decomposed
+    kept = codes[keep].tobytes().decode("utf-32-le")
+    owner = np.repeat(np.arange(len(decomposed)), [len(t) for t in decomposed])
+    bounds = np.zeros(len(decomposed) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner[keep], minlength=len(decomposed)), out=bounds[1:])
+    return [kept[a:b] for a, b in itertools.pairwise(bounds.tolist())]
 
 
 @cache
-def _marks() -> dict[int, None]:
-    """Every combining character (the last is U+1E94A), to delete with str.translate."""
-    return {c: None for c in range(0x1F000) if unicodedata.combining(chr(c))}
+def _marks() -> np.ndarray:
+    """Which code points are combining characters (the last is U+1E94A)."""
+    table = np.zeros(0x110000, dtype=bool)
+    table[[c for c in range(0x1F000) if unicodedata.combining(chr(c))]] = True
+    return table
 
 
 @dataclass
@@ -97,9 +112,10 @@ def _join(parts: list[str]) -> tuple[str, np.ndarray]:
 
 
 def char_grams(texts: Sequence[str]) -> Grams:
-    """Character n-grams inside words: each word padded as " word ", two spaces between words
-    and between texts, so that a window with a space inside it crosses a boundary."""
-    text, owner = _join([" " + "  ".join(normalise(t).split()) + " " for t in texts])
+    """Character n-grams inside words of normalised texts: each word padded as " word ", two
+    spaces between words and between texts, so that a window with a space inside it crosses a
+    boundary."""
+    text, owner = _join([" " + "  ".join(t.split()) + " " for t in texts])
     hashes = _Hashes(text)
     spaces = np.zeros(len(text) + 1, dtype=np.int32)
     np.cumsum(hashes.codes == 32, out=spaces[1:])
@@ -124,8 +140,8 @@ def _char_spans(starts: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.nd
 
 
 def word_grams(texts: Sequence[str]) -> Grams:
-    """Words of two or more word characters, and each pair of neighbouring words."""
-    text, owner = _join([" " + " ".join(_WORD_RE.findall(normalise(t))) + " " for t in texts])
+    """Words of two or more word characters in normalised texts, and each pair of neighbours."""
+    text, owner = _join([" " + " ".join(_WORD_RE.findall(t)) + " " for t in texts])
     hashes = _Hashes(text)
     edges = np.flatnonzero(np.diff((hashes.codes == 32).view(np.int8)))
     start, stop = edges[0::2] + 1, edges[1::2] + 1  # a word starts after a space, ends before one
@@ -215,7 +231,7 @@ class _Table:
         size = 1 << max(4, (len(keys) * 4).bit_length())  # at most a quarter full
         self.mask = np.uint64(size - 1)
         self.keys = np.zeros(size, dtype=np.uint64)
-        self.columns = np.full(size, -1, dtype=np.int64)
+        self.columns = np.full(size, -1, dtype=np.int32)
         home = keys & self.mask
         pending, self.probes = np.arange(len(keys)), 0
         while len(pending):  # each round, every free slot goes to the first key that wants it
@@ -231,11 +247,14 @@ class _Table:
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """The column of each key, or -1 for keys not in the table."""
-        out = np.full(len(keys), -1, dtype=np.int64)
-        home = keys & self.mask
-        todo = np.arange(len(keys))
-        for probe in range(self.probes):  # a key is further on only past occupied slots
-            slot = ((home[todo] + np.uint64(probe)) & self.mask).astype(np.int64)
+        home = (keys & self.mask).astype(np.intp)
+        out = self.columns[home]  # most keys are settled by their home slot
+        further = out >= 0
+        found = self.keys[home] == keys
+        out[further & ~found] = -1
+        todo = np.flatnonzero(further & ~found)
+        for probe in range(1, self.probes):  # a key is further on only past occupied slots
+            slot = (home[todo] + probe) & int(self.mask)
             columns = self.columns[slot]
             occupied = columns >= 0
             hit = occupied & (self.keys[slot] == keys[todo])
