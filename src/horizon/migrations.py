@@ -316,3 +316,11 @@ def m0005(db: Database) -> None:
         LEFT JOIN reviews r ON r.item_id = items.id;
         """,
     )
+
+
+@MIGRATIONS(name="0006_fts_insert_by_store")
+def m0006(db: Database) -> None:
+    # store.save_items indexes new items itself, in one statement per source: from a trigger,
+    # FTS5 writes its pending terms out at every row (each trigger runs in a savepoint), which
+    # made indexing the largest part of storing (0.36 s against 0.10 s for 2,000 items).
+    run_script(db, "DROP TRIGGER items_ai;")

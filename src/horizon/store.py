@@ -163,6 +163,7 @@ def save_items(
             )
         )
     dossiers = _save_dossiers(db, source_id, rows, stamp)
+    indexed: list[tuple[int, str, str]] = []  # new items for the full-text index
     for item in rows:
         if item.key in dead:
             continue
@@ -185,6 +186,7 @@ def save_items(
             )
             result.new += 1
             result.new_ids.append(int(cursor.lastrowid or 0))
+            indexed.append((result.new_ids[-1], item.values["title"], item.values["text"]))
             continue
         if dossier and old["dossier"] != dossier:
             db.execute("UPDATE items SET dossier = ? WHERE id = ?", [dossier, old["id"]])
@@ -208,6 +210,8 @@ def save_items(
             result.changed_ids.append(old["id"])
         else:
             result.unchanged += 1
+    # Only here are items inserted, so only here are they indexed (migration 0006 says why).
+    db.conn.executemany("INSERT INTO items_fts(rowid, title, text) VALUES (?, ?, ?)", indexed)
     return result
 
 
