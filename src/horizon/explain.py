@@ -26,7 +26,7 @@ def theme_lines(item: dict[str, Any], *, highlight: bool = True) -> list[Text]:
         rows = by_theme.get(theme, [])
         combined = next((r for r in rows if r["tagger"] == "combined"), None)
         if tag is None and not (combined and combined["score"] >= SHOWN):
-            continue  # nothing spoke for it (`items show --json` has every row)
+            continue  # nothing spoke for it (`items show --json` has every stored row)
         head = Text("  ")
         if tag is not None:
             head.append(theme, style="bold green")

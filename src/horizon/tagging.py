@@ -27,6 +27,7 @@ from horizon.textutil import iso, utcnow
 
 KINDS = ("theme", "topic", "fourp")
 COMBINED = "combined"  # the auto_tags rows holding the combined automatic decision
+EVIDENCE_FLOOR = 0.05  # under this combined confidence, a theme's evidence is not stored
 # The rules and a model give a tag together when the mean of their confidences reaches this:
 # chosen by cross-validation on the labelled sets (docs/taxonomy.md). A model alone then adds
 # a tag the rules did not see at a probability of 0.8, and vetoes a rule hit at the rules'
@@ -212,10 +213,16 @@ def _store(
     rows: list[tuple[Any, ...]] = []
     versions = {t.name: t.version for t in taggers.taggers}
     for doc, verdict in zip(docs, verdicts, strict=True):
+        # A theme or topic nobody gave and the combination put under EVIDENCE_FLOOR is a "no"
+        # that needs no evidence: most items are far from most themes, and their rows would
+        # be most of the table (and of the time spent storing tags).
+        quiet = {key for key, c in verdict.combined.items() if c < EVIDENCE_FLOOR}
         for name, tags in verdict.by_tagger.items():
             for tag in tags:
                 if not tag.score and not tag.evidence:
                     continue  # a silent "no" explains nothing and would only fill the table
+                if not tag.assigned and (tag.kind, tag.value) in quiet:
+                    continue
                 rows.append(
                     (
                         doc.id,
@@ -230,7 +237,7 @@ def _store(
                     )
                 )
         for (kind, value), confidence in verdict.combined.items():
-            if confidence > 0:
+            if confidence >= EVIDENCE_FLOOR:
                 rows.append(
                     (
                         doc.id,
