@@ -539,6 +539,24 @@ def test_keywords_store_no_silent_theme_rows(project):
     assert themes and themes < {"technology", "human-behaviour", "legislation", "organisational"}
 
 
+def test_a_plain_no_stores_no_evidence(project):
+    seed(project, ITEMS)  # with the seed model, which has a probability for every theme
+    db = project.db()
+    kept = db.execute(
+        "SELECT count(*) FROM auto_tags a WHERE a.kind = 'theme' AND NOT a.assigned AND "
+        "coalesce((SELECT c.score FROM auto_tags c WHERE c.item_id = a.item_id AND "
+        "c.tagger = 'combined' AND c.kind = 'theme' AND c.value = a.value), 0) < 0.05"
+    ).fetchone()[0]
+    assert kept == 0  # no row for a theme nobody gave and the combination put under the floor
+    items = db.execute("SELECT count(*) FROM items").fetchone()[0]
+    seeded = db.execute("SELECT count(*) FROM auto_tags WHERE tagger = 'seed'").fetchone()[0]
+    assert 0 < seeded < 4 * items  # the seed speaks of every theme, but only some are kept
+    given = db.execute(
+        "SELECT count(*) FROM auto_tags WHERE tagger = 'combined' AND assigned = 1"
+    ).fetchone()[0]
+    assert given  # what was given keeps its evidence
+
+
 def test_combine_averages_rules_and_models():
     from horizon.tagging import AGREE, AutoTag, TaggerSet
 
