@@ -572,10 +572,10 @@ def test_combine_averages_rules_and_models():
             tags["keywords"] = [AutoTag("theme", "technology", rules, rules)]
         return combiner.combine(tags)[("theme", "technology")] >= 0.5
 
-    assert AGREE == 0.4
-    assert given(None, 0.85) and not given(None, 0.75)  # a model alone adds only when sure
-    assert given(0.5, 0.35) and not given(0.5, 0.25)  # and vetoes a bare rule hit when sure
-    assert given(1.0, 0.0)  # a rule hit at twice the threshold is never vetoed
+    assert AGREE == 0.3
+    assert given(None, 0.65) and not given(None, 0.55)  # a model alone adds when fairly sure
+    assert given(0.5, 0.15) and not given(0.5, 0.05)  # and vetoes a bare rule hit when sure
+    assert given(0.6, 0.0)  # a rule hit at 1.2 times the threshold is never vetoed
     # Without a supporting opinion, the rules decide alone.
     only_rules = combiner.combine({"keywords": [AutoTag("theme", "legislation", 3, 0.5)]})
     assert only_rules[("theme", "legislation")] == 0.5
@@ -639,7 +639,7 @@ def test_quality_floor_on_unseen_items_with_the_seed_model(project):
     project.write_config([])
     result = project.run("tagger", "evaluate", str(DATA / "tagging-fresh.jsonl"), "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["macro_f1"] >= 0.73
+    assert json.loads(result.stdout)["macro_f1"] >= 0.76
 
 
 def test_taggers_can_be_switched_off_in_feeds_yaml(project, tmp_path):

@@ -29,10 +29,11 @@ KINDS = ("theme", "topic", "fourp")
 COMBINED = "combined"  # the auto_tags rows holding the combined automatic decision
 EVIDENCE_FLOOR = 0.05  # under this combined confidence, a theme's evidence is not stored
 # The rules and a model give a tag together when the mean of their confidences reaches this:
-# chosen by cross-validation on the labelled sets (docs/taxonomy.md). A model alone then adds
-# a tag the rules did not see at a probability of 0.8, and vetoes a rule hit at the rules'
-# threshold below 0.3; a rule hit at twice the threshold is never vetoed.
-AGREE = 0.4
+# the threshold with the best mean macro-F1 over three sets the rules and the model had not
+# seen (`python benchmarks/combination.py`, docs/taxonomy.md). A model alone then adds a tag
+# the rules did not see at a probability of 0.6, and vetoes a rule hit at the rules' threshold
+# below 0.1; a rule hit at 1.2 times the threshold is never vetoed.
+AGREE = 0.3
 BATCH = 500
 
 
