@@ -114,3 +114,13 @@ def test_unknown_grams_have_no_column() -> None:
     matrix = vocabulary.transform(found, 2).toarray()
     assert (matrix[0] > 0).all() and (matrix[1] == 0).all()
     assert np.isclose(np.linalg.norm(matrix[0]), 1.0)
+
+
+def test_word_tfidf_is_sklearns_fit_transform() -> None:
+    texts = _labelled_texts()[:400]
+    expected = TfidfVectorizer(
+        ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode", min_df=1
+    ).fit_transform(texts)
+    got = ngrams.word_tfidf(texts)
+    assert got.shape == expected.shape and abs(got - expected).max() < 1e-12
+    assert ngrams.word_tfidf(["a", "b"]).shape == (2, 0)  # no word of two letters or more

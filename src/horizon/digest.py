@@ -7,21 +7,22 @@ digest is regenerated identically from what it said at the time (`horizon digest
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import itertools
 import json
 import math
 import re
 import zlib
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-from horizon import queries
+from horizon import ngrams, queries
 from horizon.config import THEME_IDS
 from horizon.db import transaction
 from horizon.errors import UsageError
@@ -287,8 +288,6 @@ def _stories(
 ) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
     """Near-duplicate items from different sources (TF-IDF cosine over title and summary):
     one entry per story, with who else reported it."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     where, params = _period_where(period)
     candidates = _items(
         db,
@@ -299,11 +298,8 @@ def _stories(
     if len(candidates) < 2:
         return [], {}
     texts = [f"{i['title']} {i['title']} {i['summary']}" for i in candidates]
-    try:
-        matrix = TfidfVectorizer(
-            ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode", min_df=1
-        ).fit_transform(texts)
-    except ValueError:  # nothing but stop words
+    matrix = ngrams.word_tfidf(texts)
+    if matrix.shape[1] == 0:  # not a word among them
         return [], {}
     similarity = (matrix @ matrix.T).tocoo()
     parent = list(range(len(candidates)))
@@ -367,11 +363,13 @@ def _emerging(
     counts: dict[tuple[str, str], list[int]] = {}
     current: dict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)
     earlier = []
+    # Titles repeat (syndicated copies, updates): fold and split each distinct one once.
+    title_words = functools.cache(_title_words)
     for row in rows:
         if row[1] < starts[-1]:
             earlier.append(row)
             continue
-        for key in _keys(row):
+        for key in _keys(row, title_words):
             current[key].append((row[0], row[2], row[3], row[4]))
     for key, found in current.items():
         if len(found) >= options.min_count:
@@ -380,13 +378,16 @@ def _emerging(
     # A bigram's words are each at least as frequent as it, so only pairs of candidate words
     # can be candidate bigrams: the baseline's titles are split, but few pairs are joined.
     words = {name for kind, name in counts if kind == "term" and " " not in name}
+    # Items alike in period, title and topics count alike: each such group is split once.
+    groups: Counter[tuple[int, str, str | None]] = Counter()
     for row in earlier:
         slot = bisect.bisect_right(starts, row[1]) - 1
-        if slot < 0:
-            continue
+        if slot >= 0:
+            groups[slot, row[2], row[5]] += 1
+    for (slot, title, topics), alike in groups.items():
         history_seen[slot] = True
-        for key in _candidate_keys(row, words, counts):
-            counts[key][slot] += 1
+        for key in _candidate_keys(title, topics, words, counts, title_words):
+            counts[key][slot] += alike
     if sum(history_seen) < max(1, len(baseline) / 2):
         return []  # too little history: nothing can be "above its usual level" yet
     out: list[dict[str, Any]] = []
@@ -421,10 +422,14 @@ def _emerging(
     return _drop_overlapping_terms(out)[:12]
 
 
-def _keys(row: tuple[Any, ...]) -> set[tuple[str, str]]:
+def _keys(
+    row: tuple[Any, ...], title_words: Callable[[str], list[str]] | None = None
+) -> set[tuple[str, str]]:
     """What an item counts towards: its topics and the terms of its title."""
     keys = {("topic", t) for t in (row[5] or "").split(",") if t}
-    keys |= {("term", w) for w in _title_terms(row[2])}
+    words = (title_words or _title_words)(row[2])
+    keys |= {("term", w) for w in words}
+    keys |= {("term", f"{a} {b}") for a, b in itertools.pairwise(words)}
     return keys
 
 
@@ -433,11 +438,16 @@ def _ref(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _candidate_keys(
-    row: tuple[Any, ...], words: set[str], counts: dict[tuple[str, str], list[int]]
+    title: str,
+    topics: str | None,
+    words: set[str],
+    counts: dict[tuple[str, str], list[int]],
+    title_words: Callable[[str], list[str]] | None = None,
 ) -> set[tuple[str, str]]:
-    """`_keys(row)`, limited to the keys in `counts` (whose single words are `words`)."""
-    keys = {("topic", t) for t in (row[5] or "").split(",") if ("topic", t) in counts}
-    found = _title_words(row[2])
+    """`_keys(row)` of a row with this title and these topics, limited to the keys in `counts`
+    (whose single words are `words`)."""
+    keys = {("topic", t) for t in (topics or "").split(",") if ("topic", t) in counts}
+    found = (title_words or _title_words)(title)
     keys |= {("term", w) for w in found if w in words}
     for a, b in itertools.pairwise(found):
         if a in words and b in words and ("term", f"{a} {b}") in counts:
@@ -451,11 +461,6 @@ def _title_words(title: str) -> list[str]:
         for w in fold(title or "").split()
         if len(w) > 2 and w not in STOPWORDS and not w.isdigit()
     ]
-
-
-def _title_terms(title: str) -> set[str]:
-    words = _title_words(title)
-    return set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
 
 
 def _drop_overlapping_terms(found: list[dict[str, Any]]) -> list[dict[str, Any]]:

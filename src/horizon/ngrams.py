@@ -223,6 +223,15 @@ class Vocabulary:
         return sparse.csr_matrix(sparse.diags(1.0 / lengths) @ matrix)
 
 
+def word_tfidf(texts: Sequence[str]) -> Any:
+    """TF-IDF rows (word 1- and 2-grams, sublinear, unit length) fitted on the texts themselves:
+    scikit-learn's `TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
+    strip_accents="unicode").fit_transform(texts)`, without importing it."""
+    grams = word_grams(normalise(texts))
+    vocabulary = Vocabulary.fit(grams, len(texts), min_df=1, max_features=len(grams.key) + 1)
+    return vocabulary.transform(grams, len(texts))
+
+
 class _Table:
     """Each key's column, by open addressing with linear probing on the hash's low bits: a
     batch is looked up with one gather per probe (a binary search would take twenty)."""
