@@ -31,11 +31,16 @@ from lxml import etree  # noqa: E402
 from tests.httpserver import FeedServer  # noqa: E402
 
 from horizon.config import load_config  # noqa: E402
-from horizon.db import open_db  # noqa: E402
+from horizon.db import Database, open_db, transaction  # noqa: E402
+from horizon.feeds import parse_document  # noqa: E402
+from horizon.models import Document  # noqa: E402
+from horizon.normalise import normalise  # noqa: E402
 from horizon.plugins import load_plugins  # noqa: E402
 from horizon.pull import pull_sources  # noqa: E402
+from horizon.store import save_items, sync_sources  # noqa: E402
 from horizon.tagging import TaggingContext, prepare_taggers, tag_items  # noqa: E402
 from horizon.taxonomy import load_taxonomy  # noqa: E402
+from horizon.textutil import utcnow  # noqa: E402
 
 FEEDS = sorted((ROOT / "tests" / "corpus" / "real").glob("*.xml"))
 
@@ -136,6 +141,51 @@ def main() -> None:
     print(f"cold pull / lxml              {t_cold / t_lxml:7.1f}x  (target <= 10x)")
     print(f"unchanged / cold              {t_warm / t_cold:7.3f}   (target <= 0.05)")
     print(f"fetch outcomes in the last store: {statuses}")
+    _stages(bodies, config, work, taggers_available, taxonomy, args.rounds)
+
+
+def _stages(  # type: ignore[no-untyped-def]
+    bodies: list[bytes], config, work: Path, taggers_available, taxonomy, rounds: int
+) -> None:
+    """Where the cold pull's time goes: each stage alone, on the same feeds, best of N."""
+    now = utcnow()
+    urls = [f"http://127.0.0.1/{path.name}" for path in FEEDS]
+    parsed = [parse_document(Document(url=u, body=b)) for u, b in zip(urls, bodies, strict=True)]
+    rows = [normalise(feed, now=now).rows for feed in parsed]
+    counter = iter(range(1000))
+
+    def fresh_store() -> Database:
+        db = open_db(work / f"stages-{next(counter)}.db")
+        with transaction(db):
+            sync_sources(db, config, now)
+        return db
+
+    def store_all(db: Database) -> list[int]:
+        ids: list[int] = []
+        for index, feed_rows in enumerate(rows):
+            with transaction(db):
+                ids += save_items(db, f"f{index:02d}", feed_rows, None, now, 5).new_ids
+        return ids
+
+    def tag(wanted: list[str]) -> float:
+        db = fresh_store()
+        ids = store_all(db)
+        taggers = prepare_taggers(taggers_available, TaggingContext(taxonomy, db), wanted)
+        tag_items(db, ids[:10], taggers)  # load the model outside the timing
+        return best(lambda: tag_items(db, ids, taggers), rounds)
+
+    stages = [
+        ("parse (parse_document)", best(lambda: [parse_document(Document(url=u, body=b))
+                                                  for u, b in zip(urls, bodies, strict=True)],
+                                         rounds)),
+        ("normalise", best(lambda: [normalise(feed, now=now) for feed in parsed], rounds)),
+        ("store and index", best(lambda: store_all(fresh_store()), rounds)),
+        ("tag: rules", tag(["keywords"])),
+        ("tag: rules + seed model", tag(["keywords", "seed"])),
+    ]  # fmt: skip
+    print("\nthe stages alone (best of each; the pull adds fetching and its threads):")
+    for label, seconds in stages:
+        print(f"  {label:28s}{seconds:7.3f} s")
 
 
 def _serve_elsewhere() -> tuple[multiprocessing.Process, list[str]]:
