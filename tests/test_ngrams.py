@@ -124,3 +124,15 @@ def test_word_tfidf_is_sklearns_fit_transform() -> None:
     got = ngrams.word_tfidf(texts)
     assert got.shape == expected.shape and abs(got - expected).max() < 1e-12
     assert ngrams.word_tfidf(["a", "b"]).shape == (2, 0)  # no word of two letters or more
+
+
+def test_a_model_counted_otherwise_is_refused() -> None:
+    import zlib
+
+    from horizon.errors import UsageError
+
+    data = json.loads(zlib.decompress(learn.load_seed().to_bytes()))
+    assert learn.ThemeModel.from_bytes(zlib.compress(json.dumps(data).encode()))  # as it is
+    data["char"]["params"]["ngram_range"] = [2, 4]  # not what horizon.ngrams counts
+    with pytest.raises(UsageError, match="train"):
+        learn.ThemeModel.from_bytes(zlib.compress(json.dumps(data).encode()))

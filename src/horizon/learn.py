@@ -118,7 +118,11 @@ class ThemeModel:
     @classmethod
     def from_bytes(cls, blob: bytes) -> ThemeModel:
         data = json.loads(zlib.decompress(blob))
-        if data.get("format") != MODEL_FORMAT:
+        counted = (data["word"].get("params"), data["char"].get("params"))
+        if data.get("format") != MODEL_FORMAT or counted != (
+            _jsonable(WORD_PARAMS),
+            _jsonable(CHAR_PARAMS),
+        ):  # horizon.ngrams counts exactly these n-grams
             raise UsageError(
                 "the stored model was made by another horizon version; run "
                 "`horizon tagger train` again"

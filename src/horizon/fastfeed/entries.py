@@ -108,7 +108,7 @@ def _html(value: Any, done: dict[Any, Any]) -> str:
             try:
                 done[value] = _nh3_markup(raw, base)
             except _Unsure:
-                done[value] = feedparser_markup(value)
+                done[value] = _feedparser_markup(value)
     result: str = done[value]
     return result
 
@@ -129,7 +129,7 @@ def _nh3_markup(raw: str, base: str) -> str:
     return markup
 
 
-def feedparser_markup(value: tuple[str, str, str]) -> str:
+def _feedparser_markup(value: tuple[str, str, str]) -> str:
     """One HTML value as feedparser gives it: its URI resolver and its sanitiser, run on this
     value alone, where nh3 would read other text (the rest of the feed keeps the fast path)."""
     raw, ctype, base = value
@@ -138,7 +138,7 @@ def feedparser_markup(value: tuple[str, str, str]) -> str:
 
 def _html_as_feedparser(value: Any) -> str:
     raw, ctype, _ = value
-    return feedparser_markup(value) if ctype in _HTML_TYPES else _plain(raw)
+    return _feedparser_markup(value) if ctype in _HTML_TYPES else _plain(raw)
 
 
 def _plain(raw: str) -> str:
