@@ -221,6 +221,8 @@ def test_evidence_names_terms_and_fields(rules):
             {"topics": {"x": {"theme": "technology", "label": "X", "rules": [{"terms": []}]}}},
             "'topics.x.rules.0.terms'",
         ),
+        ({"agree": 0}, "'agree'"),
+        ({"agree": 1.5}, "'agree'"),
     ],
 )
 def test_bad_taxonomy_overrides_are_clear_errors(override, message):
@@ -572,13 +574,17 @@ def test_combine_averages_rules_and_models():
             tags["keywords"] = [AutoTag("theme", "technology", rules, rules)]
         return combiner.combine(tags)[("theme", "technology")] >= 0.5
 
-    assert AGREE == 0.3
+    assert AGREE == 0.3 and load_taxonomy().agree == AGREE
     assert given(None, 0.65) and not given(None, 0.55)  # a model alone adds when fairly sure
     assert given(0.5, 0.15) and not given(0.5, 0.05)  # and vetoes a bare rule hit when sure
     assert given(0.6, 0.0)  # a rule hit at 1.2 times the threshold is never vetoed
     # Without a supporting opinion, the rules decide alone.
     only_rules = combiner.combine({"keywords": [AutoTag("theme", "legislation", 3, 0.5)]})
     assert only_rules[("theme", "legislation")] == 0.5
+    # A deployment that wants fewer, surer tags raises `agree` in its taxonomy override.
+    combiner.taxonomy = load_taxonomy({"agree": 0.4})
+    assert given(None, 0.85) and not given(None, 0.75)
+    assert given(0.5, 0.35) and not given(0.5, 0.25)
 
 
 def test_seed_model_tags_a_new_store_and_can_be_left_out(project, tmp_path):

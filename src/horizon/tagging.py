@@ -22,18 +22,12 @@ from sqlite_utils import Database
 from horizon.config import THEME_IDS
 from horizon.db import transaction
 from horizon.errors import UsageError
-from horizon.taxonomy import Taxonomy
+from horizon.taxonomy import AGREE, Taxonomy
 from horizon.textutil import iso, utcnow
 
 KINDS = ("theme", "topic", "fourp")
 COMBINED = "combined"  # the auto_tags rows holding the combined automatic decision
 EVIDENCE_FLOOR = 0.05  # under this combined confidence, a theme's evidence is not stored
-# The rules and a model give a tag together when the mean of their confidences reaches this:
-# the threshold with the best mean macro-F1 over three sets the rules and the model had not
-# seen (`python benchmarks/combination.py`, docs/taxonomy.md). A model alone then adds a tag
-# the rules did not see at a probability of 0.6, and vetoes a rule hit at the rules' threshold
-# below 0.1; a rule hit at 1.2 times the threshold is never vetoed.
-AGREE = 0.3
 BATCH = 500
 
 
@@ -109,7 +103,7 @@ class Verdict:
 class TaggerSet:
     """The prepared taggers of one run, and how their verdicts are combined."""
 
-    def __init__(self, taggers: Sequence[Tagger], taxonomy: Taxonomy) -> None:
+    def __init__(self, taggers: Sequence[Tagger], taxonomy: Taxonomy | None) -> None:
         self.taggers = list(taggers)
         self.taxonomy = taxonomy
         self.roles = {t.name: t.role for t in self.taggers}
@@ -135,7 +129,8 @@ class TaggerSet:
 
         Without a model, the rules decide. Where models have an opinion, the tag's confidence
         is the mean of the rules' and the models' (the models' own mean), scaled so that a
-        mean of `AGREE` lands on the 0.5 at which a tag is given.
+        mean of the taxonomy's `agree` (`AGREE` unless overridden) lands on the 0.5 at which a
+        tag is given.
         """
         primary: dict[tuple[str, str], float] = {}
         support: dict[tuple[str, str], list[float]] = {}
@@ -148,10 +143,11 @@ class TaggerSet:
                 else:
                     support.setdefault(key, []).append(tag.confidence)
         combined = dict(primary)
+        agree = self.taxonomy.agree if self.taxonomy is not None else AGREE
         for key, values in support.items():
             p = sum(values) / len(values)
             rules = primary.get(key, 0.0)
-            combined[key] = min(1.0, (rules + p) / 2 * (0.5 / AGREE))
+            combined[key] = min(1.0, (rules + p) / 2 * (0.5 / agree))
         return combined
 
 
