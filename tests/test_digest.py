@@ -266,6 +266,19 @@ def test_no_baseline_means_nothing_emerges(store):
     assert build(project)["emerging"] == []
 
 
+def test_a_store_in_memory_reads_its_tagged_items_itself(store):
+    # On disk, the emerging terms' read runs on a second connection; in memory there is none.
+    project, _ = store
+    memory = open_db(":memory:")
+    open_db(project.db_path).conn.backup(memory.conn)
+    on_disk = build(project)
+    in_memory = digest.build_digest(
+        memory, WEEK, load_taxonomy(), digest.DigestOptions(),
+        datetime(2026, 11, 23, 8, tzinfo=UTC), list_sources(memory),
+    )  # fmt: skip
+    assert in_memory["themes"] == on_disk["themes"] and in_memory["emerging"] == on_disk["emerging"]
+
+
 def test_cli_since_last_history_and_regeneration(store, tmp_path):
     project, ids = store
     first = project.run(
