@@ -366,6 +366,18 @@ def test_retag_is_idempotent_and_keeps_analyst_decisions(project):
     ]
 
 
+def test_classify_takes_lone_surrogates_and_control_characters(project, tmp_path):
+    # Valid JSON, odd text: "\ud800" escapes decode to lone surrogates, which UTF-32 refuses.
+    project.write_config([])
+    path = tmp_path / "odd.jsonl"
+    path.write_text(
+        '{"id": 1, "title": "chat control \\ud800 vote", "summary": "x \\udfff\\u0000 y"}\n'
+    )
+    result = project.run("tagger", "classify", str(path))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["id"] == 1
+
+
 def test_classify_and_evaluate_files(project, tmp_path):
     project.write_config([])
     lines = [

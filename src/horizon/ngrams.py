@@ -37,11 +37,11 @@ def normalise(texts: Sequence[str]) -> list[str]:
     if all(t.isascii() for t in lowered):
         return lowered
     decomposed = [t if t.isascii() else unicodedata.normalize("NFKD", t) for t in lowered]
-    codes = np.frombuffer("".join(decomposed).encode("utf-32-le"), dtype=np.uint32)
+    codes = np.frombuffer("".join(decomposed).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     keep = ~_marks()[codes]
     if keep.all():
         return decomposed
-    kept = codes[keep].tobytes().decode("utf-32-le")
+    kept = codes[keep].tobytes().decode("utf-32-le", "surrogatepass")
     owner = np.repeat(np.arange(len(decomposed)), [len(t) for t in decomposed])
     bounds = np.zeros(len(decomposed) + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner[keep], minlength=len(decomposed)), out=bounds[1:])
@@ -84,7 +84,7 @@ class _Hashes:
     the sum of text[j] * P**(b-1-j), modulo 2**64 (numpy's uint64 arithmetic wraps)."""
 
     def __init__(self, text: str) -> None:
-        self.codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        self.codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         length = len(self.codes)
         with np.errstate(over="ignore"):
             # powers[k] = P**(k-1), the scale of a span that ends at k;
