@@ -255,3 +255,20 @@ def test_read_only_opening_nested_transactions_and_backup(tmp_path):
     assert [r[0] for r in ro.execute("SELECT x FROM t")] == [1]
     with pytest.raises(sqlite3.OperationalError):
         ro.execute("INSERT INTO t VALUES (3)")
+
+
+def test_a_store_whose_path_has_uri_characters_opens_read_only(project, tmp_path):
+    # Read-only opening goes through a file: URI, where '#', '?' and '%' mean something; the
+    # digest reads through a read-only connection too.
+    setup(project, rss(item("Chat control vote", guid="1")))
+    store = tmp_path / "team #2? 50% sure" / "horizon.db"
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        given = ["--db", str(store), "--config", str(project.config), *args]
+        return project.runner.invoke(app, given)
+
+    assert run("pull").exit_code == 0
+    listed = run("items", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    digest = run("digest", "--period", "2026-W45")
+    assert digest.exit_code == 0, digest.output

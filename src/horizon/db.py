@@ -7,6 +7,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import platformdirs
 from sqlite_utils import Database
@@ -30,7 +31,7 @@ def open_db(path: Path | str, *, migrate: bool = True, readonly: bool = False) -
         if not path.exists():
             raise StoreError(f"{path}: no store here yet (run `horizon pull` first)")
         conn = sqlite3.connect(
-            f"file:{path}?mode=ro",
+            f"file:{quote(str(path))}?mode=ro",  # '?', '#' and '%' are a URI's own
             uri=True,
             timeout=BUSY_TIMEOUT_MS / 1000,
             check_same_thread=False,
