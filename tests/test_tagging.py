@@ -261,6 +261,10 @@ def test_taxonomy_file_from_feeds_yaml(project, tmp_path):
     project.write_config([], taxonomy="extra-taxonomy.yaml")
     out = project.run("tagger", "status", "--json")
     assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["agree"] == 0.3
+    (project.root / "extra-taxonomy.yaml").write_text("agree: 0.45\n")
+    assert json.loads(project.run("tagger", "status", "--json").stdout)["agree"] == 0.45
+    assert "reaches 0.45 (the taxonomy's `agree`)" in project.run("tagger", "status").stdout
     (project.root / "extra-taxonomy.yaml").write_text(
         "topics:\n  vgt-board:\n    theme: board\n    label: VGT\n"
     )

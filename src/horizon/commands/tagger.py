@@ -158,6 +158,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             {"name": t.name, "role": t.role, "version": t.version} for t in taggers.taggers
         ],
         "taxonomy": ws.taxonomy.version,
+        "agree": ws.taxonomy.agree,
         "decided_items": decided,
         "models": models,
     }
@@ -168,6 +169,11 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     out.print(f"taxonomy {ws.taxonomy.version}; {decided} item(s) with analysts' theme decisions")
     for t in taggers.taggers:
         out.print(f"  {t.name} ({t.role}) {t.version}")
+    if any(t.role == "supporting" for t in taggers.taggers):
+        out.print(
+            f"A tag is given where the mean of the rules' confidence and the models' "
+            f"probability reaches {ws.taxonomy.agree:g} (the taxonomy's `agree`)."
+        )
     if not models:
         out.print(
             "No model trained yet: `horizon tagger train` once analysts have decided "
