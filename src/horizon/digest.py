@@ -415,15 +415,21 @@ def _emerging(
     # A bigram's words are each at least as frequent as it, so only pairs of candidate words
     # can be candidate bigrams: the baseline's titles are split, but few pairs are joined.
     words = {name for kind, name in counts if kind == "term" and " " not in name}
-    # Items alike in period, title and topics count alike: each such group is split once.
-    groups: Counter[tuple[int, str, str | None]] = Counter()
+    # Items alike in period and title (or topics) count alike: each title is split once.
+    titles: Counter[tuple[int, str]] = Counter()
+    topics: Counter[tuple[int, str | None]] = Counter()
     for row in earlier:
         slot = bisect.bisect_right(starts, row[1]) - 1
         if slot >= 0:
-            groups[slot, row[2], row[5]] += 1
-    for (slot, title, topics), alike in groups.items():
+            titles[slot, row[2]] += 1
+            topics[slot, row[5]] += 1
+    for slot, _ in topics:
         history_seen[slot] = True
-        for key in _candidate_keys(title, topics, words, counts, title_words):
+    for (slot, title), alike in titles.items():
+        for key in _candidate_keys(title, None, words, counts, title_words):
+            counts[key][slot] += alike
+    for (slot, names), alike in topics.items():
+        for key in _candidate_keys("", names, words, counts):
             counts[key][slot] += alike
     if sum(history_seen) < max(1, len(baseline) / 2):
         return []  # too little history: nothing can be "above its usual level" yet
