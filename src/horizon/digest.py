@@ -157,15 +157,108 @@ def build_digest(
     sources: Sequence[dict[str, Any]],
 ) -> dict[str, Any]:
     """Everything the board sees for a period, as data."""
-    path = db.execute("PRAGMA database_list").fetchone()[2]
-    if not path:  # a store in memory: no second connection to read it from
-        rows = _tagged_rows(db, period, options)
-        return _build(db, period, taxonomy, options, now, sources, rows)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # The emerging terms' big read runs on its own connection while the other sections
-        # are built (SQLite lets go of the GIL while it works): a second at a million items.
-        tagged = pool.submit(_read_tagged, path, period, options)
-        return _build(db, period, taxonomy, options, now, sources, tagged)
+        tagged = _tagged_later(pool, db, period, options)
+        where, params = _period_where(period)
+        counts = db.execute(
+            "SELECT count(*), sum(CASE WHEN coalesce(r.status, 'unreviewed') != 'unreviewed' "
+            "THEN 1 ELSE 0 END), sum(CASE WHEN r.status = 'signal' OR r.flagged = 1 THEN 1 ELSE 0 "
+            f"END) FROM items LEFT JOIN reviews r ON r.item_id = items.id WHERE {where}",
+            params,
+        ).fetchone()
+        watched = [s for s in sources if s["in_config"] and s["status"] != "disabled"]
+        signals = _items(db, f"{where} AND (r.status = 'signal' OR r.flagged = 1)", params)
+        stories, clustered = _stories(db, period, options, signals)
+        for item in signals:
+            item["also_reported_by"] = clustered.get(item["id"], [])
+        themes = []
+        for theme_id in THEME_IDS:
+            theme = taxonomy.themes[theme_id]
+            chosen = [i for i in signals if theme_id in i["themes"]]
+            unreviewed: list[dict[str, Any]] = []
+            if options.unreviewed:
+                unreviewed = _items(
+                    db,
+                    f"{where} AND coalesce(r.status, 'unreviewed') = 'unreviewed' AND EXISTS "
+                    "(SELECT 1 FROM item_tags t WHERE t.item_id = items.id AND t.kind = 'theme' "
+                    "AND t.value = ?) ORDER BY items.auto_score DESC, items.published DESC LIMIT ?",
+                    [*params, theme_id, options.unreviewed * 3],
+                )
+                shown = {i["id"] for i in chosen} | {
+                    a["id"] for i in chosen for a in clustered.get(i["id"], [])
+                }
+                unreviewed = _one_per_story(unreviewed, clustered, options.unreviewed, shown)
+            themes.append(
+                {
+                    "id": theme_id,
+                    "label": theme.label,
+                    "section": theme.section,
+                    "signals": [_public(i) for i in _order(chosen)],
+                    "unreviewed": [_public(i) for i in unreviewed],
+                }
+            )
+        other = [_public(i) for i in _order(signals) if not i["themes"]]
+        history = [*period.history(options.history), period]
+        first = db.execute("SELECT min(published) FROM items").fetchone()[0]
+        if first:  # no columns for periods before the store's first item
+            history = [p for p in history if p is period or iso(p.end) > first]
+        glance_counts = [_theme_counts(db, p) for p in history]
+        glance = {
+            "periods": [p.label for p in history],
+            "themes": {
+                t: {
+                    "label": taxonomy.themes[t].label,
+                    "items": [c.get(t, (0, 0))[0] for c in glance_counts],
+                    "signals": [c.get(t, (0, 0))[1] for c in glance_counts],
+                }
+                for t in THEME_IDS
+            },
+        }
+        due = _items(
+            db,
+            "r.review_by IS NOT NULL AND r.review_by < ? ORDER BY r.review_by, items.id",
+            [period.end.date().isoformat()],
+        )
+        return {
+            "version": FORMAT_VERSION,
+            "title": options.title,
+            "period": {
+                "label": period.label,
+                "start": iso(period.start),
+                "end": iso(period.end),
+                "kind": period.kind,
+            },
+            "produced_at": iso(now),
+            "parameters": asdict(options),
+            "header": {
+                "sources_watched": len(watched),
+                "items_seen": int(counts[0] or 0),
+                "items_reviewed": int(counts[1] or 0),
+                "signals": int(counts[2] or 0),
+            },
+            "glance": glance,
+            "themes": themes,
+            "other_signals": other,
+            "stories": stories,
+            "emerging": _emerging(tagged.result(), period, taxonomy, options),
+            "due": [_public(i) for i in due],
+            "dossiers": _dossiers(db, period),
+            "health": _health(sources),
+        }
+
+
+def _tagged_later(
+    pool: ThreadPoolExecutor, db: Database, period: Period, options: DigestOptions
+) -> Future[list[tuple[Any, ...]]]:
+    """The emerging terms' big read, on its own read-only connection in the pool while the
+    other sections are built (SQLite lets go of the GIL while it works): a second at a million
+    items. A store in memory has no second connection: it is read here, first."""
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    if path:
+        return pool.submit(_read_tagged, path, period, options)
+    read: Future[list[tuple[Any, ...]]] = Future()
+    read.set_result(_tagged_rows(db, period, options))
+    return read
 
 
 def _read_tagged(path: str, period: Period, options: DigestOptions) -> list[tuple[Any, ...]]:
@@ -174,105 +267,6 @@ def _read_tagged(path: str, period: Period, options: DigestOptions) -> list[tupl
         return _tagged_rows(reader, period, options)
     finally:
         reader.close()
-
-
-def _build(
-    db: Database,
-    period: Period,
-    taxonomy: Taxonomy,
-    options: DigestOptions,
-    now: datetime,
-    sources: Sequence[dict[str, Any]],
-    tagged: Future[list[tuple[Any, ...]]] | list[tuple[Any, ...]],
-) -> dict[str, Any]:
-    where, params = _period_where(period)
-    counts = db.execute(
-        "SELECT count(*), sum(CASE WHEN coalesce(r.status, 'unreviewed') != 'unreviewed' "
-        "THEN 1 ELSE 0 END), sum(CASE WHEN r.status = 'signal' OR r.flagged = 1 THEN 1 ELSE 0 "
-        f"END) FROM items LEFT JOIN reviews r ON r.item_id = items.id WHERE {where}",
-        params,
-    ).fetchone()
-    watched = [s for s in sources if s["in_config"] and s["status"] != "disabled"]
-    signals = _items(db, f"{where} AND (r.status = 'signal' OR r.flagged = 1)", params)
-    stories, clustered = _stories(db, period, options, signals)
-    for item in signals:
-        item["also_reported_by"] = clustered.get(item["id"], [])
-    themes = []
-    for theme_id in THEME_IDS:
-        theme = taxonomy.themes[theme_id]
-        chosen = [i for i in signals if theme_id in i["themes"]]
-        unreviewed: list[dict[str, Any]] = []
-        if options.unreviewed:
-            unreviewed = _items(
-                db,
-                f"{where} AND coalesce(r.status, 'unreviewed') = 'unreviewed' AND EXISTS "
-                "(SELECT 1 FROM item_tags t WHERE t.item_id = items.id AND t.kind = 'theme' "
-                "AND t.value = ?) ORDER BY items.auto_score DESC, items.published DESC LIMIT ?",
-                [*params, theme_id, options.unreviewed * 3],
-            )
-            shown = {i["id"] for i in chosen} | {
-                a["id"] for i in chosen for a in clustered.get(i["id"], [])
-            }
-            unreviewed = _one_per_story(unreviewed, clustered, options.unreviewed, shown)
-        themes.append(
-            {
-                "id": theme_id,
-                "label": theme.label,
-                "section": theme.section,
-                "signals": [_public(i) for i in _order(chosen)],
-                "unreviewed": [_public(i) for i in unreviewed],
-            }
-        )
-    other = [_public(i) for i in _order(signals) if not i["themes"]]
-    history = [*period.history(options.history), period]
-    first = db.execute("SELECT min(published) FROM items").fetchone()[0]
-    if first:  # no columns for periods before the store's first item
-        history = [p for p in history if p is period or iso(p.end) > first]
-    glance_counts = [_theme_counts(db, p) for p in history]
-    glance = {
-        "periods": [p.label for p in history],
-        "themes": {
-            t: {
-                "label": taxonomy.themes[t].label,
-                "items": [c.get(t, (0, 0))[0] for c in glance_counts],
-                "signals": [c.get(t, (0, 0))[1] for c in glance_counts],
-            }
-            for t in THEME_IDS
-        },
-    }
-    due = _items(
-        db,
-        "r.review_by IS NOT NULL AND r.review_by < ? ORDER BY r.review_by, items.id",
-        [period.end.date().isoformat()],
-    )
-    return {
-        "version": FORMAT_VERSION,
-        "title": options.title,
-        "period": {
-            "label": period.label,
-            "start": iso(period.start),
-            "end": iso(period.end),
-            "kind": period.kind,
-        },
-        "produced_at": iso(now),
-        "parameters": asdict(options),
-        "header": {
-            "sources_watched": len(watched),
-            "items_seen": int(counts[0] or 0),
-            "items_reviewed": int(counts[1] or 0),
-            "signals": int(counts[2] or 0),
-        },
-        "glance": glance,
-        "themes": themes,
-        "other_signals": other,
-        "stories": stories,
-        "emerging": _emerging(
-            tagged.result() if isinstance(tagged, Future) else tagged, period, taxonomy, options
-        ),
-        "due": [_public(i) for i in due],
-        "dossiers": _dossiers(db, period),
-        "health": _health(sources),
-    }
 
 
 def _dossiers(db: Database, period: Period) -> list[dict[str, Any]]:
@@ -426,10 +420,10 @@ def _emerging(
     for slot, _ in topics:
         history_seen[slot] = True
     for (slot, title), alike in titles.items():
-        for key in _candidate_keys(title, None, words, counts, title_words):
+        for key in _term_keys(title, words, counts, title_words):
             counts[key][slot] += alike
     for (slot, names), alike in topics.items():
-        for key in _candidate_keys("", names, words, counts):
+        for key in _topic_keys(names, counts):
             counts[key][slot] += alike
     if sum(history_seen) < max(1, len(baseline) / 2):
         return []  # too little history: nothing can be "above its usual level" yet
@@ -489,9 +483,23 @@ def _candidate_keys(
 ) -> set[tuple[str, str]]:
     """`_keys(row)` of a row with this title and these topics, limited to the keys in `counts`
     (whose single words are `words`)."""
-    keys = {("topic", t) for t in (topics or "").split(",") if ("topic", t) in counts}
+    return _topic_keys(topics, counts) | _term_keys(title, words, counts, title_words)
+
+
+def _topic_keys(
+    topics: str | None, counts: dict[tuple[str, str], list[int]]
+) -> set[tuple[str, str]]:
+    return {("topic", t) for t in (topics or "").split(",") if ("topic", t) in counts}
+
+
+def _term_keys(
+    title: str,
+    words: set[str],
+    counts: dict[tuple[str, str], list[int]],
+    title_words: Callable[[str], list[str]] | None = None,
+) -> set[tuple[str, str]]:
     found = (title_words or _title_words)(title)
-    keys |= {("term", w) for w in found if w in words}
+    keys = {("term", w) for w in found if w in words}
     for a, b in itertools.pairwise(found):
         if a in words and b in words and ("term", f"{a} {b}") in counts:
             keys.add(("term", f"{a} {b}"))
