@@ -119,11 +119,6 @@ def main() -> None:
         t_bare = best(lambda: cold_pull(without=("seed",)), args.rounds)
         t_cold = best(cold_pull, args.rounds)
         # An unchanged week: every source due again (the schedule is reset), nothing changed.
-        for store in stores:
-            db = open_db(store)
-            db.execute("UPDATE sources SET next_fetch_at = NULL")
-            db.conn.commit()
-            db.close()
         t_warm = best(lambda: (_reset(stores[-1]), warm_pull()), args.rounds)
     finally:
         server.terminate()

@@ -152,13 +152,20 @@ def _features(texts: list[str], word: Vocabulary, char: Vocabulary) -> sparse.cs
         parts = range(0, len(texts), FEATURE_BATCH)
         blocks = [_features(texts[i : i + FEATURE_BATCH], word, char) for i in parts]
         return sparse.vstack(blocks, format="csr")
+    return _tfidf(word, char, *_grams(texts), len(texts))
+
+
+def _grams(texts: list[str]) -> tuple[ngrams.Grams, ngrams.Grams]:
     folded = ngrams.normalise(texts)
-    return sparse.hstack(
-        [
-            word.transform(ngrams.word_grams(folded), len(texts)),
-            char.transform(ngrams.char_grams(folded), len(texts)),
-        ]
-    ).tocsr()
+    return ngrams.word_grams(folded), ngrams.char_grams(folded)
+
+
+def _tfidf(
+    word: Vocabulary, char: Vocabulary, words: ngrams.Grams, chars: ngrams.Grams, count: int
+) -> sparse.csr_matrix:
+    from scipy import sparse
+
+    return sparse.hstack([word.transform(words, count), char.transform(chars, count)]).tocsr()
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
@@ -170,15 +177,12 @@ def fit(examples: Sequence[tuple[Doc, set[str]]]) -> ThemeModel:
     from sklearn.linear_model import LogisticRegression
 
     texts = [model_text(doc) for doc, _ in examples]
-    folded = ngrams.normalise(texts)
+    words, chars = _grams(texts)  # counted once, for the vocabularies and the matrix
     word, char = (
-        Vocabulary.fit(grams(folded), len(texts), params["min_df"], params["max_features"])
-        for grams, params in (
-            (ngrams.word_grams, WORD_PARAMS),
-            (ngrams.char_grams, CHAR_PARAMS),
-        )
+        Vocabulary.fit(grams, len(texts), params["min_df"], params["max_features"])
+        for grams, params in ((words, WORD_PARAMS), (chars, CHAR_PARAMS))
     )
-    matrix = _features(texts, word, char)
+    matrix = _tfidf(word, char, words, chars, len(texts))
     coef, intercept = {}, {}
     for theme in THEME_IDS:
         y = np.array([1 if theme in labels else 0 for _, labels in examples])

@@ -37,12 +37,12 @@ def normalise(texts: Sequence[str]) -> list[str]:
     if all(t.isascii() for t in lowered):
         return lowered
     decomposed = [t if t.isascii() else unicodedata.normalize("NFKD", t) for t in lowered]
-    codes = np.frombuffer("".join(decomposed).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    joined, owner = _join(decomposed)
+    codes = _codes(joined)
     keep = ~_marks()[codes]
     if keep.all():
         return decomposed
     kept = codes[keep].tobytes().decode("utf-32-le", "surrogatepass")
-    owner = np.repeat(np.arange(len(decomposed)), [len(t) for t in decomposed])
     bounds = np.zeros(len(decomposed) + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner[keep], minlength=len(decomposed)), out=bounds[1:])
     return [kept[a:b] for a, b in itertools.pairwise(bounds.tolist())]
@@ -84,7 +84,7 @@ class _Hashes:
     the sum of text[j] * P**(b-1-j), modulo 2**64 (numpy's uint64 arithmetic wraps)."""
 
     def __init__(self, text: str) -> None:
-        self.codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        self.codes = _codes(text)
         length = len(self.codes)
         with np.errstate(over="ignore"):
             # powers[k] = P**(k-1), the scale of a span that ends at k;
@@ -103,6 +103,11 @@ class _Hashes:
         """The hash of every window of n characters, by where it starts."""
         with np.errstate(over="ignore"):
             return self.powers[n:] * (self.prefix[n:] - self.prefix[:-n])  # not yet mixed
+
+
+def _codes(text: str) -> np.ndarray:
+    """The text's code points (lone surrogates too: valid JSON can hold them)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def _join(parts: list[str]) -> tuple[str, np.ndarray]:
@@ -127,13 +132,14 @@ def char_grams(texts: Sequence[str]) -> Grams:
         inside = spaces[n - 1 : n - 1 + count] == spaces[1 : 1 + count]  # no space inside
         docs.append(owner[:count][inside])
         keys.append(_mix(hashes.windows(n)[inside]))
-        starts.append((np.flatnonzero(inside), n))
+        starts.append((inside, n))  # positions only if names are asked for (fitting)
     doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
     key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
     return Grams("char", doc, key, text, lambda: _char_spans(starts))
 
 
-def _char_spans(starts: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
+def _char_spans(masks: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
+    starts = [(np.flatnonzero(inside), n) for inside, n in masks]
     start = np.concatenate([s for s, _ in starts]) if starts else np.zeros(0, dtype=np.int64)
     stop = np.concatenate([s + n for s, n in starts]) if starts else start
     return start, stop
@@ -150,12 +156,11 @@ def word_grams(texts: Sequence[str]) -> Grams:
     with np.errstate(over="ignore"):
         word = hashes.spans(start, stop) ^ _WORD
         bigram = _mix(word[:-1][pair] * _P + word[1:][pair] + _BIGRAM)
-    spans = (
-        np.concatenate([start, start[:-1][pair]]),
-        np.concatenate([stop, stop[1:][pair]]),
-    )
     doc = np.concatenate([doc, doc[:-1][pair]])
-    return Grams("word", doc, np.concatenate([word, bigram]), text, lambda: spans)
+    return Grams(
+        "word", doc, np.concatenate([word, bigram]), text,
+        lambda: (np.concatenate([start, start[:-1][pair]]), np.concatenate([stop, stop[1:][pair]])),
+    )  # fmt: skip
 
 
 def keys_of(names: Sequence[str], block: str) -> np.ndarray:
@@ -187,8 +192,11 @@ class Vocabulary:
         self.table = _Table(keys_of(self.names, block))
 
     @classmethod
-    def fit(cls, grams: Grams, documents: int, min_df: int, max_features: int) -> Vocabulary:
-        """The max_features most frequent n-grams found in at least min_df documents."""
+    def fit(
+        cls, grams: Grams, documents: int, min_df: int, max_features: int | None = None
+    ) -> Vocabulary:
+        """The max_features most frequent n-grams (all, without it) found in at least min_df
+        documents."""
         _, first, total = np.unique(grams.key, return_index=True, return_counts=True)
         # document frequency: count each n-gram once per document (sorted by n-gram, document)
         order = np.lexsort((grams.doc, grams.key))
@@ -200,7 +208,7 @@ class Vocabulary:
         names = grams.names(first[kept])
         by_name = sorted(range(len(names)), key=names.__getitem__)
         kept, names = kept[by_name], [names[i] for i in by_name]
-        if len(kept) > max_features:  # chosen as scikit-learn chooses, ties and all
+        if max_features is not None and len(kept) > max_features:  # as scikit-learn chooses
             chosen = np.sort((-total[kept]).argsort()[:max_features])
             kept, names = kept[chosen], [names[i] for i in chosen]
         return cls(names, np.log((1 + documents) / (1 + df[kept])) + 1.0, grams.block)
@@ -228,7 +236,7 @@ def word_tfidf(texts: Sequence[str]) -> Any:
     scikit-learn's `TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
     strip_accents="unicode").fit_transform(texts)`, without importing it."""
     grams = word_grams(normalise(texts))
-    vocabulary = Vocabulary.fit(grams, len(texts), min_df=1, max_features=len(grams.key) + 1)
+    vocabulary = Vocabulary.fit(grams, len(texts), min_df=1)
     return vocabulary.transform(grams, len(texts))
 
 
@@ -258,10 +266,9 @@ class _Table:
         """The column of each key, or -1 for keys not in the table."""
         home = (keys & self.mask).astype(np.intp)
         out = self.columns[home]  # most keys are settled by their home slot
-        further = out >= 0
-        found = self.keys[home] == keys
-        out[further & ~found] = -1
-        todo = np.flatnonzero(further & ~found)
+        elsewhere = (out >= 0) & (self.keys[home] != keys)  # home taken by another key
+        out[elsewhere] = -1
+        todo = np.flatnonzero(elsewhere)
         for probe in range(1, self.probes):  # a key is further on only past occupied slots
             slot = (home[todo] + probe) & int(self.mask)
             columns = self.columns[slot]
