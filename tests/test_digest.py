@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from horizon import digest, periods
 from horizon.db import open_db
 from horizon.default_plugins.renderers import HtmlRenderer, JsonRenderer, MarkdownRenderer
 from horizon.queries import list_sources
+from horizon.rules import fold
 from horizon.taxonomy import load_taxonomy
 from tests.conftest import dump_dom, fast_fetch
 
@@ -164,6 +166,17 @@ def build(project, period=WEEK, **options):
         datetime(2026, 11, 23, 8, tzinfo=UTC),
         list_sources(db),
     )
+
+
+def test_sources_without_counts_keep_what_the_health_section_reads(store):
+    project, _ = store
+    db = open_db(project.db_path)
+    counted, light = list_sources(db), list_sources(db, counts=False)
+    assert [s["newest_item"] for s in light] == [s["newest_item"] for s in counted]
+    assert [s["stale"] for s in light] == [s["stale"] for s in counted]
+    assert all(s["newest_item"] for s in counted) and sum(s["items"] for s in counted) > 0
+    assert {s["items"] for s in light} == {None}
+    assert digest._health(light) == digest._health(counted)
 
 
 def test_digest_content_and_order(store):
@@ -385,24 +398,57 @@ def test_html_digest_in_headless_chromium(store, tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # shown as text, not run
 
 
-WORDS = ["chat", "control", "data", "retention", "Europol", "the", "of", "2026", "Tor", "ban"]
+WORDS = [
+    "chat",
+    "Control",
+    "contrôle",
+    "data",
+    "the",
+    "of",
+    "2026",
+    "Tor",
+    "ban",
+    "a-b",
+    "Überwachung",
+]
+STARTS = ["2026-01-01", "2026-02-01", "2026-03-01"]  # two baseline periods, then the period
 
 
 @given(
-    titles=st.lists(st.lists(st.sampled_from(WORDS), max_size=8).map(" ".join), max_size=12),
-    topics=st.lists(st.sampled_from(["encryption", "pnr", "grooming"]), max_size=3),
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["2025-12-31", "2026-01-05", "2026-02-05", "2026-03-05"]),
+            st.lists(st.sampled_from(WORDS), max_size=8).map(" ".join),
+            st.lists(st.sampled_from(["encryption", "pnr", "grooming"]), unique=True),
+            st.sampled_from(["s1", "s2"]),
+        ),
+        max_size=30,
+    ),
     min_count=st.integers(1, 3),
 )
-def test_baseline_counts_only_candidates_as_a_full_count_would(titles, topics, min_count):
-    """The baseline counts the keys frequent in the period itself; counting them from candidate
-    words must give what counting every key of every title gives."""
-    rows = [(i, "", t, None, "s", ",".join(topics)) for i, t in enumerate(titles)]
-    frequent: dict[tuple[str, str], int] = {}
-    for row in rows:
-        for key in digest._keys(row):
-            frequent[key] = frequent.get(key, 0) + 1
-    counts = {k: [0] for k, n in frequent.items() if n >= min_count}
-    words = {name for kind, name in counts if kind == "term" and " " not in name}
-    for row in rows:
-        expected = {k for k in digest._keys(row) if k in counts}
-        assert digest._candidate_keys(row[2], row[5], words, counts) == expected
+def test_key_counts_are_what_counting_each_row_gives(rows, min_count):
+    """The array counting of `_KeyCounts` against the rule written out row by row: a row counts
+    once towards each kept word of its title, each pair of kept words next to each other, and
+    each of its topics, in the period its date falls in."""
+    table = [
+        (i, date, title, None, source, ",".join(topics) or None)
+        for i, (date, title, topics, source) in enumerate(rows)
+    ]
+    expected: dict[str, list[int]] = {}
+    for _, date, title, _, _, topics in table:
+        if date < STARTS[0]:
+            continue
+        slot = sum(date >= start for start in STARTS) - 1
+        words = [w for w in fold(title).split() if digest._keep(w)]
+        keys = set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
+        keys |= {digest.TOPIC + t for t in (topics or "").split(",") if t}
+        for key in keys:
+            expected.setdefault(key, [0] * len(STARTS))[slot] += 1
+    counts = digest._KeyCounts(table, STARTS)
+    frequent = {k: v for k, v in expected.items() if v[-1] >= min_count}
+    assert counts.frequent(min_count) == frequent
+    assert counts.seen == [any(STARTS[i] <= r[1] < STARTS[i + 1] for r in table) for i in (0, 1)]
+    carrying = counts.carrying(list(frequent))
+    for key in frequent:
+        assert len(carrying[key]) == frequent[key][-1]  # the period's rows, each once
+        assert [r[0] for r in carrying[key]] == sorted(r[0] for r in carrying[key])

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from horizon.errors import ConfigError
-from horizon.rules import RuleSet, fold
+from horizon.rules import RuleSet, fold, fold_words
 from horizon.tagging import Doc, TaggerSet, TaggingContext, evaluate, read_jsonl
 from horizon.taxonomy import load_taxonomy
 from tests.conftest import fast_fetch
@@ -83,6 +83,18 @@ def test_fold_of_latin_text_is_idempotent_and_normalised(text):
     assert fold(folded) == folded
     assert folded == folded.strip() and "  " not in folded
     assert folded == folded.casefold()
+
+
+@given(
+    st.lists(
+        st.text(alphabet="aZé ßæ’—«\u00a0ﬁ\u0301-.,1\nшифр美\x00", max_size=20)
+        | st.text(max_size=10),
+        max_size=12,
+    )
+)
+def test_fold_words_of_many_texts_is_fold_of_each(texts):
+    # Mixed batches: ASCII, Latin with accents, other scripts, newlines inside a text.
+    assert fold_words(texts) == [fold(text).split() for text in texts]
 
 
 def test_shipped_taxonomy_has_the_four_themes_topics_and_4p(shipped):

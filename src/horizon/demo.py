@@ -256,7 +256,9 @@ def build_demo(folder: Path, step: Callable[[str], None] = lambda _: None) -> De
         result.period = span.label
         options = digest.DigestOptions(unreviewed=3, title="horizon demo digest")
         now = utcnow()
-        data = digest.build_digest(db, span, ws.taxonomy, options, now, queries.list_sources(db))
+        data = digest.build_digest(
+            db, span, ws.taxonomy, options, now, queries.list_sources(db, counts=False)
+        )
         available = renderers(ws)
         for fmt, path in result.digests.items():
             text = available[fmt].render(data)

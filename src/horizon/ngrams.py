@@ -215,29 +215,41 @@ class Vocabulary:
 
     def transform(self, grams: Grams, documents: int) -> Any:
         """A documents x n-grams sparse matrix of TF-IDF weights."""
-        from scipy import sparse
 
         columns = self.table.lookup(grams.key)
         known = columns >= 0
-        rows, columns = grams.doc[known], columns[known]
-        counts = np.ones(len(rows), dtype=np.float64)
-        matrix = sparse.csr_matrix((counts, (rows, columns)), shape=(documents, len(self.names)))
-        matrix.sum_duplicates()
-        np.log(matrix.data, out=matrix.data)
-        matrix.data += 1.0
-        matrix.data *= self.idf[matrix.indices]
-        lengths = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-        lengths[lengths == 0] = 1.0
-        return sparse.csr_matrix(sparse.diags(1.0 / lengths) @ matrix)
+        return _weigh(grams.doc[known], columns[known], (documents, len(self.names)), self.idf)
+
+
+def _weigh(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], idf: np.ndarray) -> Any:
+    """TF-IDF rows from each n-gram found (its document and column): sublinear term
+    frequency times the inverse document frequency, each row of unit length."""
+    from scipy import sparse
+
+    counts = np.ones(len(rows), dtype=np.float64)
+    matrix = sparse.csr_matrix((counts, (rows, columns)), shape=shape)
+    matrix.sum_duplicates()
+    np.log(matrix.data, out=matrix.data)
+    matrix.data += 1.0
+    matrix.data *= idf[matrix.indices]
+    lengths = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    lengths[lengths == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1.0 / lengths) @ matrix)
 
 
 def word_tfidf(texts: Sequence[str]) -> Any:
     """TF-IDF rows (word 1- and 2-grams, sublinear, unit length) fitted on the texts themselves:
     scikit-learn's `TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
-    strip_accents="unicode").fit_transform(texts)`, without importing it."""
+    strip_accents="unicode").fit_transform(texts)` without importing it, but with its columns
+    in the order of the n-grams' hashes, not their names. Similarities between the rows do not
+    depend on that order, and naming every n-gram would cost more than all the rest."""
     grams = word_grams(normalise(texts))
-    vocabulary = Vocabulary.fit(grams, len(texts), min_df=1)
-    return vocabulary.transform(grams, len(texts))
+    keys, columns = np.unique(grams.key, return_inverse=True)
+    columns = columns.ravel()
+    found = np.unique(grams.doc.astype(np.int64) * len(keys) + columns)  # once per document
+    df = np.bincount(found % max(len(keys), 1), minlength=len(keys))
+    idf = np.log((1 + len(texts)) / (1 + df)) + 1.0
+    return _weigh(grams.doc, columns, (len(texts), len(keys)), idf)
 
 
 class _Table:

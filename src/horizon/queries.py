@@ -28,21 +28,28 @@ def stale_after(cadence: float | None, configured: float | None) -> float:
 
 
 def list_sources(
-    db: Database, *, include_removed: bool = False, now: datetime | None = None
+    db: Database,
+    *,
+    include_removed: bool = False,
+    now: datetime | None = None,
+    counts: bool = True,
 ) -> list[dict[str, Any]]:
-    """Each source's health: status, last success, failures, next fetch, items, stale."""
+    """Each source's health: status, last success, failures, next fetch, items, stale.
+    Without `counts`, `items` is None: counting reads every item's index entry (a third of a
+    second at a million items), while each source's newest item is one index look-up."""
     now = now or utcnow()
     where = "" if include_removed else "WHERE s.in_config = 1"
-    rows = db.query(
-        f"""
-        SELECT s.*, coalesce(c.n, 0) AS items, c.newest
-        FROM sources s
-        LEFT JOIN (SELECT source_id, count(*) AS n, max(published) AS newest
-                   FROM items GROUP BY source_id) c ON c.source_id = s.id
-        {where}
-        ORDER BY s.id
-        """
-    )
+    if counts:
+        found = """LEFT JOIN (SELECT source_id, count(*) AS n, max(published) AS newest
+                   FROM items GROUP BY source_id) c ON c.source_id = s.id"""
+        columns = "coalesce(c.n, 0) AS items, c.newest"
+    else:
+        found = ""
+        columns = (
+            "NULL AS items, (SELECT max(published) FROM items WHERE items.source_id = s.id) "
+            "AS newest"
+        )
+    rows = db.query(f"SELECT s.*, {columns} FROM sources s {found} {where} ORDER BY s.id")
     out = []
     for row in rows:
         config = json.loads(row["config"] or "{}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,6 +126,40 @@ def fold(text: str) -> str:
             folded = _LATIN_RE.sub(_unaccent, unicodedata.normalize("NFKC", text.casefold()))
             return _NON_WORD.sub(" ", folded).strip()
     return " ".join(data.translate(_ASCII_TABLE).decode("ascii").split())
+
+
+# The ASCII table, but a newline stays a newline: texts folded together stay apart.
+_ASCII_LINES = _ASCII_TABLE[:10] + b"\n" + _ASCII_TABLE[11:]
+
+
+def fold_words(texts: Sequence[str]) -> list[list[str]]:
+    """`fold(text).split()` for each text (the same words), for many texts at once: each step
+    of `fold` runs once over all of them joined by newlines (which no step changes), instead
+    of once per text. A digest at a million items folds 60,000 titles."""
+    out: list[list[str]] = [[] for _ in texts]
+    plain: list[int] = []
+    other: list[int] = []
+    for i, text in enumerate(texts):
+        if "\n" in text:
+            out[i] = fold(text).split()
+        else:
+            (plain if text.isascii() else other).append(i)
+    encoded = {i: texts[i].encode("ascii") for i in plain}
+    if other:
+        replaced = _REPLACE_RE.sub(_replace, "\n".join([texts[i] for i in other]))
+        lengths = [len(text) for text in replaced.split("\n")]
+        decomposed = unicodedata.normalize("NFKD", replaced).split("\n")
+        for i, length, text in zip(other, lengths, decomposed, strict=True):
+            data = text.encode("ascii", "ignore")
+            if len(data) < 0.9 * length:  # mostly another script: see fold
+                out[i] = fold(texts[i]).split()
+            else:
+                encoded[i] = data
+    if encoded:
+        lines = b"\n".join(encoded.values()).translate(_ASCII_LINES).decode("ascii")
+        for i, line in zip(encoded, lines.split("\n"), strict=True):
+            out[i] = line.split()
+    return out
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,9 @@ def make_digest(
         from horizon.store import sync_sources
 
         sync_sources(db, ws.config, now)
-    data = digest.build_digest(db, span, ws.taxonomy, options, now, queries.list_sources(db))
+    data = digest.build_digest(
+        db, span, ws.taxonomy, options, now, queries.list_sources(db, counts=False)
+    )
     text = renderer.render(data)
     if record:
         number = digest.record(db, data, fmt, text)
