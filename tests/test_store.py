@@ -272,3 +272,35 @@ def test_a_store_whose_path_has_uri_characters_opens_read_only(project, tmp_path
     assert listed.exit_code == 0, listed.output
     digest = run("digest", "--period", "2026-W45")
     assert digest.exit_code == 0, digest.output
+
+
+def test_a_store_from_before_the_score_index_migrates_keeping_its_items(project, tmp_path):
+    """A store at migration 0006 (before items were indexed by date and score) gains the new
+    index and loses the old one on opening, its items untouched; the digest's lists use it."""
+    from sqlite_utils import Database
+
+    from horizon.db import open_db
+
+    setup(project, rss(item("A", guid="1"), item("B", guid="2")))
+    pull(project)
+    before = rows(project)
+    old = Database(tmp_path / "old.db")
+    project.db().conn.backup(old.conn)  # the store, taken back to 0006's schema:
+    old.execute("DROP INDEX idx_items_published_score")
+    old.execute("CREATE INDEX idx_items_published ON items(published)")
+    old.execute("DELETE FROM _sqlite_migrations WHERE name = '0007_items_published_score'")
+    old.conn.commit()
+    old.close()
+    db = open_db(tmp_path / "old.db")
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "idx_items_published_score" in indexes and "idx_items_published" not in indexes
+    assert list(db.query("SELECT * FROM items ORDER BY id")) == before
+    plan = " ".join(
+        r[3]
+        for r in db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM items WHERE published >= ? AND published < ? "
+            "ORDER BY auto_score DESC LIMIT 5",
+            ["2026-01-01", "2027-01-01"],
+        )
+    )
+    assert "COVERING INDEX idx_items_published_score" in plan
