@@ -277,7 +277,8 @@ def _emerging_later(
     sections are built: their big read (one to two seconds at a million items) and much of
     their counting (numpy) let go of the GIL, as the other sections' queries do. (Splitting
     the read in two by date, on two connections, did not help: each half walks all the tags,
-    and both cores are busy already.) A store in memory has no second connection: its terms are found here, first."""
+    and both cores are busy already.) A store in memory has no second connection: its terms
+    are found here, first."""
     path = db.execute("PRAGMA database_list").fetchone()[2]
     if path:
         return pool.submit(_read_emerging, path, period, taxonomy, options)
