@@ -323,3 +323,109 @@ def test_per_host_limit(project, server):
     project.write_config(sources, fetch=fast_fetch(concurrency=12, per_host=3))
     assert project.json("pull")["sources_ok"] == 12
     assert server.max_in_flight == 3
+
+
+PARSED_APART = ["nixos-news.xml", "bbc-urdu.xml", "cloudflare-blog.xml", "daringfireball.xml"]
+
+
+def stored(project):
+    """What a pull stored and recorded, without what differs between two pulls (ids, times)."""
+    db = project.db()
+    items = list(
+        db.query(
+            "SELECT source_id, key, guid, url, title, summary, content, text, author, language, "
+            "categories, content_hash, published_estimated FROM items ORDER BY source_id, key"
+        )
+    )
+    fetches = list(
+        db.query(
+            "SELECT source_id, status, error_class, error, items_seen, items_new, parser "
+            "FROM fetches ORDER BY source_id"
+        )
+    )
+    return items, fetches
+
+
+def pull_with(project, sources, workers, exit_code=0):
+    project.write_config(sources, fetch=fast_fetch(parse_workers=workers))
+    result = project.run("pull", "--json")
+    assert result.exit_code == exit_code, result.output
+    return stored(project)
+
+
+def parsed_by(monkeypatch, marks, then=None):
+    """Make the parse processes note their pid in `marks` (a fork inherits the patch)."""
+    import os
+
+    from horizon import pull
+
+    real = pull.parse_feed
+
+    def noted(*args):
+        with marks.open("a") as out:
+            out.write(f"{os.getpid()} {args[1]}\n")
+        if then is not None:
+            then()
+        return real(*args)
+
+    # Sent to a process by name (horizon.pull.parse_feed), where the fork has the patch too.
+    noted.__module__, noted.__qualname__ = "horizon.pull", "parse_feed"
+    monkeypatch.setattr(pull, "parse_feed", noted)
+
+
+@pytest.mark.slow
+def test_feeds_parsed_in_processes_are_stored_as_parsed_here(
+    project, feed_source, server, monkeypatch, tmp_path
+):
+    """With parse processes the store ends up exactly as without: the same items, texts and
+    fetch records, a broken feed's error included; a source type's own parse (the folder of
+    files) stays on the store thread."""
+    import os
+
+    marks = tmp_path / "parsed-by"
+    parsed_by(monkeypatch, marks)
+    server.routes["/broken"] = Route(
+        body=b"<rss><channel><item><title>x</ti", content_type="text/xml"
+    )
+    sources = [feed_source(f"s{i}", name) for i, name in enumerate(PARSED_APART)]
+    sources[0]["language"] = "de"  # the source's settings reach the process too
+    server.routes["/empty"] = Route(body=b"no feed here", content_type="application/rss+xml")
+    sources.append({"id": "broken", "url": server.url("/broken")})
+    sources.append({"id": "empty", "url": server.url("/empty")})
+    sources.append({"id": "folder", "type": "file", "path": str(REAL / "nixos-news.xml")})
+    apart = pull_with(project, sources, 2, exit_code=1)  # 1: a source failed
+    pids = [line.split()[0] for line in marks.read_text().splitlines()]
+    assert len(pids) == 6 and str(os.getpid()) not in pids  # every feed, none here
+    assert "file" not in marks.read_text()  # the folder's own parse stayed here
+    project.db_path.unlink()
+    here = pull_with(project, sources, 0, exit_code=1)
+    assert apart == here
+    statuses = {f["source_id"]: f["status"] for f in apart[1]}
+    assert len(apart[0]) >= 300, "the four feeds' items, the folder's and the broken one's"
+    assert statuses["broken"] == "parse-warning" and statuses["empty"] == "error", statuses
+
+
+@pytest.mark.slow
+def test_a_parse_process_that_dies_leaves_the_parsing_to_the_store_thread(
+    project, feed_source, monkeypatch, tmp_path
+):
+    import os
+
+    marks = tmp_path / "parsed-by"
+    parsed_by(monkeypatch, marks, then=lambda: os._exit(3))  # as if the kernel killed it
+    sources = [feed_source(f"s{i}", name) for i, name in enumerate(PARSED_APART)]
+    items, fetches = pull_with(project, sources, 1)
+    assert marks.read_text().count("rss") == 1  # one parse began in a process, and died
+    assert {f["status"] for f in fetches} <= {"ok", "parse-warning"}, fetches
+    assert {i["source_id"] for i in items} == {f"s{i}" for i in range(len(PARSED_APART))}, fetches
+
+
+def test_how_many_parse_processes_a_pull_starts(monkeypatch):
+    from horizon.pull import AUTO_PARSE_SOURCES, parse_workers
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert parse_workers(None, AUTO_PARSE_SOURCES - 1) == 0  # a small pull: not worth it
+    assert parse_workers(None, AUTO_PARSE_SOURCES) == 4  # cores but one, at most 4
+    assert parse_workers(0, 500) == 0 and parse_workers(2, 1) == 2  # as configured
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert parse_workers(None, 500) == 0

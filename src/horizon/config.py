@@ -48,6 +48,9 @@ class FetchSettings(BaseModel):
     moved_after: int = Field(default=3, ge=1, le=100)
     max_versions: int = Field(default=5, ge=0, le=1000)
     user_agent: str | None = None
+    # Processes that parse feeds while the store thread stores: unset, one per core but one
+    # (at most 4) when 20 sources or more are due, else none; 0 turns them off.
+    parse_workers: int | None = Field(default=None, ge=0, le=64)
 
 
 class SourceConfig(BaseModel):

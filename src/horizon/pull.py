@@ -2,17 +2,23 @@
 
 Fetching runs on an asyncio loop (global and per-host limits, a time budget per source);
 parsing and storing run on one worker thread that owns the store, so neither blocks the
-network for long. One source's failure is recorded and never stops the run.
+network for long. In a large pull, feeds are parsed and normalised in separate processes
+(`fetch.parse_workers`) while the store thread stores and tags the ones already parsed. One
+source's failure is recorded and never stops the run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import multiprocessing
+import os
 import time
+import warnings
 from collections import defaultdict
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,11 +33,15 @@ from horizon.config import Config, SourceConfig
 from horizon.errors import FetchError, LockedError
 from horizon.fetch import Http, parse_max_age
 from horizon.models import Fetched, ParsedFeed
-from horizon.normalise import ItemRow, Normalised, normalise
+from horizon.normalise import ItemRow, Normalised
+from horizon.parsejob import Parsed, guarded, parse_and_normalise, parse_feed
 from horizon.sources import FetchContext, SourceState, SourceType
 from horizon.textutil import from_iso, iso, terminal_safe, utcnow
 
 Progress = Callable[[store.Outcome], None]
+# A pull of at least this many due sources parses in processes when `parse_workers` is unset:
+# starting them costs about half a second of CPU, which a few feeds would not repay.
+AUTO_PARSE_SOURCES = 20
 
 
 @dataclass
@@ -217,6 +227,37 @@ class _Fetch:
     ctx: FetchContext
     fetched: Fetched | None = None
     error: FetchError | None = None
+    parsed: Parsed | None = None  # parsed in a parse process already
+    now: datetime | None = None  # the time that parse took as "now"
+
+
+def parse_workers(setting: int | None, due: int) -> int:
+    """How many parse processes a pull of `due` sources starts: the setting if given, else one
+    per core but one (the store thread needs a core), at most 4, for a large pull only."""
+    if setting is not None:
+        return setting
+    cores = os.cpu_count() or 1
+    return min(4, cores - 1) if due >= AUTO_PARSE_SOURCES else 0
+
+
+@contextlib.contextmanager
+def _parse_pool(workers: int) -> Iterator[Executor | None]:
+    """Parse processes, forked at once, before this pull starts any thread: a process forked
+    while another thread holds a lock could wait on it forever. They inherit the parser
+    already imported (no start-up cost), and the store's connection, which they never use:
+    they leave by `os._exit`, which closes nothing."""
+    if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
+        yield None  # none asked for, or no fork here (Windows): the store thread parses
+        return
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("fork")
+    ) as pool:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns of forking beside threads: a terminal's progress display
+            # may run one, which a parse process never touches.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pool.submit(int).result()  # with "fork", the first job starts every process
+        yield pool
 
 
 async def fetch_source(source: SourceConfig, stype: SourceType, ctx: FetchContext) -> _Fetch:
@@ -251,17 +292,8 @@ async def fetch_source(source: SourceConfig, stype: SourceType, ctx: FetchContex
 
 
 def parse_fetched(stype: SourceType, source: SourceConfig, fetched: Fetched) -> ParsedFeed:
-    """A source type's parse; any failure becomes a FetchError (a plugin's bug is that source's
-    failure only)."""
-    try:
-        return stype.parse(source, fetched)
-    except FetchError:
-        raise
-    except Exception as exc:
-        raise FetchError(
-            "plugin",
-            f"{source.type} parser failed: {type(exc).__name__}: {terminal_safe(str(exc))[:300]}",
-        ) from None
+    """A source type's parse; any failure becomes a FetchError."""
+    return guarded(lambda: stype.parse(source, fetched), source.type)
 
 
 class _Worker:
@@ -280,6 +312,7 @@ class _Worker:
     ) -> None:
         self.db, self.config, self.types, self.rows = db, config, source_types, rows
         self.run_id, self.force, self.progress, self.on_items = run_id, force, progress, on_items
+        self.parsers: Executor | None = None  # the parse processes, during `run`
 
     async def run(self, sources: list[SourceConfig]) -> list[store.Outcome]:
         if not sources:
@@ -287,17 +320,42 @@ class _Worker:
         http = Http(self.config.fetch, self.config.contact)
         slots = asyncio.Semaphore(self.config.fetch.concurrency)
         loop = asyncio.get_running_loop()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="horizon-store") as executor:
+        workers = parse_workers(self.config.fetch.parse_workers, len(sources))
+        with (
+            _parse_pool(workers) as self.parsers,  # first: no other thread has started yet
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="horizon-store") as executor,
+        ):
 
             async def one(source: SourceConfig) -> store.Outcome:
                 async with slots:
                     result = await self._fetch(source, http)
+                await self._parse_elsewhere(result)
                 return await loop.run_in_executor(executor, self._process, result)
 
             try:
                 return list(await asyncio.gather(*(one(s) for s in sources)))
             finally:
                 await http.aclose()
+
+    async def _parse_elsewhere(self, f: _Fetch) -> None:
+        """Parse a fetched feed in a parse process, if there are any and the body needs it.
+        Only the built-in feed parse goes there (a plugin's own parse stays on the store
+        thread). If the processes break (one was killed), the store thread parses the rest."""
+        pool, fetched = self.parsers, f.fetched
+        if pool is None or fetched is None or f.error is not None or fetched.not_modified:
+            return
+        if type(self.types[f.source.type]).parse is not SourceType.parse:
+            return
+        if _body_hash(fetched) == f.ctx.state.body_hash and not self.force:
+            return  # unchanged: nothing to parse
+        now = utcnow()
+        try:
+            f.parsed = await asyncio.get_running_loop().run_in_executor(
+                pool, parse_feed, fetched.documents, f.source.type, f.source.language, now
+            )
+            f.now = now
+        except Exception:  # the processes broke (one was killed): the store thread parses
+            self.parsers = None
 
     async def _fetch(self, source: SourceConfig, http: Http) -> _Fetch:
         row = self.rows[source.id]
@@ -313,7 +371,7 @@ class _Worker:
     def _process(self, f: _Fetch) -> store.Outcome:
         """Parse and store one source's result (runs on the store thread)."""
         source, ctx = f.source, f.ctx
-        now = utcnow()  # one time for the whole result: first_seen = estimated published
+        now = f.now or utcnow()  # one time for the whole result: first_seen = estimated published
         outcome = store.Outcome(source.id, "ok", f.started, url=ctx.url or source.path)
         primary = ctx.primary_response
         if primary is not None:
@@ -331,7 +389,7 @@ class _Worker:
         error = f.error
         try:
             if error is None and f.fetched is not None:
-                norm = self._parse(source, f.fetched, ctx.state.body_hash, outcome, now)
+                norm = self._parse(f, outcome, now)
                 if norm is not None:
                     items, guid_unreliable = norm.rows, norm.guid_unreliable
         except FetchError as exc:
@@ -360,34 +418,39 @@ class _Worker:
             self.progress(outcome)
         return outcome
 
-    def _parse(
-        self,
-        source: SourceConfig,
-        fetched: Fetched,
-        previous_hash: str | None,
-        outcome: store.Outcome,
-        now: datetime,
-    ) -> Normalised | None:
-        """Parse and normalise a fetched body, or say why not (not modified, unchanged)."""
+    def _parse(self, f: _Fetch, outcome: store.Outcome, now: datetime) -> Normalised | None:
+        """Parse and normalise a fetched body (or take what a parse process made of it), or
+        say why not (not modified, unchanged)."""
+        source, fetched = f.source, f.fetched
+        assert fetched is not None
         outcome.bytes = sum(len(d.body) for d in fetched.documents)
         if fetched.not_modified:
             outcome.status = "not-modified"
             return None
-        digest = hashlib.sha256()
-        for doc in fetched.documents:
-            digest.update(hashlib.sha256(doc.body).digest())
-        outcome.body_hash = digest.hexdigest()
-        if outcome.body_hash == previous_hash and not self.force:
+        outcome.body_hash = _body_hash(fetched)
+        if outcome.body_hash == f.ctx.state.body_hash and not self.force:
             outcome.status = "unchanged"
             return None
-        parsed = parse_fetched(self.types[source.type], source, fetched)
-        norm = normalise(parsed, now=now, source_language=source.language)
-        outcome.items_seen = len(parsed.entries)
+        parsed = f.parsed or parse_and_normalise(
+            lambda: self.types[source.type].parse(source, fetched),
+            source.type,
+            source.language,
+            now,
+        )
+        if parsed.error is not None:
+            raise FetchError(*parsed.error)
+        outcome.items_seen = parsed.items_seen
         outcome.parser = parsed.parser
         outcome.feed_title, outcome.feed_link = parsed.title, parsed.link
         outcome.ttl_minutes = parsed.ttl_minutes
-        warnings = parsed.warnings + norm.warnings
-        if warnings:
+        if parsed.warnings:
             outcome.status = "parse-warning"
-            outcome.error = terminal_safe("; ".join(warnings))[:1000]
-        return norm
+            outcome.error = terminal_safe("; ".join(parsed.warnings))[:1000]
+        return parsed.norm
+
+
+def _body_hash(fetched: Fetched) -> str:
+    digest = hashlib.sha256()
+    for doc in fetched.documents:
+        digest.update(hashlib.sha256(doc.body).digest())
+    return digest.hexdigest()
