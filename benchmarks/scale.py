@@ -337,15 +337,40 @@ def report_growth(growth: list[dict[str, Any]]) -> None:
 
 # -- pull memory -----------------------------------------------------------------------------
 
-PEAK = (
-    "import resource, subprocess, sys\n"
-    "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
-    "print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-)
+# Runs the pull and samples, every 10 ms, the resident memory of it and its parse processes
+# summed (Linux's /proc); ru_maxrss alone tells only the largest of them.
+PEAK = """
+import os, resource, subprocess, sys, time
+
+def tree(pid):
+    found = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [q for child in f.read().split() for q in tree(int(child))]
+    except OSError:
+        pass
+    return found
+
+def rss(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0
+
+pull = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+summed = 0
+while pull.poll() is None:
+    summed = max(summed, sum(rss(pid) for pid in tree(pull.pid)))
+    time.sleep(0.01)
+print(pull.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, summed)
+"""
 
 
-def pull_peak(store: Path, config: Path, *extra: str) -> tuple[int, float, float]:
-    """Exit code, peak RSS (MB) and seconds of `python -m horizon pull` in a fresh process."""
+def pull_peak(store: Path, config: Path, *extra: str) -> tuple[int, float, float, float]:
+    """Exit code, peak RSS of the largest process and of all summed (MB), and seconds of
+    `python -m horizon pull` in a fresh process."""
     db = open_db(store)
     db.execute("UPDATE sources SET next_fetch_at = NULL")  # every source due, as ingest.py does
     db.conn.commit()
@@ -361,8 +386,8 @@ def pull_peak(store: Path, config: Path, *extra: str) -> tuple[int, float, float
         check=True,
     )
     seconds = time.perf_counter() - t0
-    rc, kb = out.stdout.split()
-    return int(rc), int(kb) / 1024, seconds
+    rc, largest, summed = out.stdout.split()
+    return int(rc), int(largest) / 1024, int(summed) / 1024, seconds
 
 
 def report_pull(bench: Bench) -> bool:
@@ -382,13 +407,19 @@ def report_pull(bench: Bench) -> bool:
     ]
     for path in bench.work.glob("empty.db*"):
         path.unlink()
-    print(f"\n== pull peak memory (ru_maxrss of the child; target < {PULL_MB:.0f} MB) ==")
+    print(
+        f"\n== pull peak memory (target < {PULL_MB:.0f} MB): the pull and its parse processes "
+        "summed, and the largest alone =="
+    )
     worst = 0.0
-    for label, rc, mb, seconds in runs:
-        print(f"  {label:48s} {mb:6.0f} MB  {seconds:5.1f} s  exit {rc}")
+    for label, rc, largest, summed, seconds in runs:
+        print(
+            f"  {label:48s} {summed:6.0f} MB  (largest {largest:4.0f} MB)  {seconds:5.1f} s  "
+            f"exit {rc}"
+        )
         if "store," in label or "item store" in label:
-            worst = max(worst, mb)
-    print(f"  peak with the large store: {worst:.0f} MB: {verdict(worst < PULL_MB)}")
+            worst = max(worst, summed)
+    print(f"  peak with the large store, summed: {worst:.0f} MB: {verdict(worst < PULL_MB)}")
     return worst < PULL_MB
 
 
