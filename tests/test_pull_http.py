@@ -4,6 +4,7 @@ and recorded while the other sources in the same run are stored."""
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 import pytest
 
@@ -429,3 +430,50 @@ def test_how_many_parse_processes_a_pull_starts(monkeypatch):
     assert parse_workers(0, 500) == 0 and parse_workers(2, 1) == 2  # as configured
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert parse_workers(None, 500) == 0
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_pull_with_parse_processes_says_interrupted_and_nothing_else(
+    project, server
+):
+    """Ctrl-C reaches the pull and its parse processes alike (one process group): the pull
+    says it was interrupted, records the run so, and no process prints a traceback."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    body = (REAL / GOOD).read_bytes()
+    sources = []
+    for i in range(30):  # slow answers keep the pull going; its parse process is up at once
+        server.routes[f"/s{i}"] = Route(
+            body=body.replace(b"<channel>", f"<channel><!-- {i} -->".encode(), 1),
+            delay=0.2 * (i % 10),
+        )
+        sources.append({"id": f"s{i:02d}", "url": server.url(f"/s{i}")})
+    project.write_config(sources, fetch=fast_fetch(parse_workers=1))
+    pull = subprocess.Popen(
+        [sys.executable, "-m", "horizon", "--db", str(project.db_path), "pull"],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    children = ""
+    for _ in range(500):  # until the parse process exists (at most 10 s)
+        children = "".join(
+            (Path(f"/proc/{pull.pid}/task") / task / "children").read_text()
+            for task in os.listdir(f"/proc/{pull.pid}/task")
+        )
+        if children.strip():
+            break
+        time.sleep(0.02)
+    assert children.strip(), "no parse process started"
+    time.sleep(0.5)  # some sources parsed, others on their way
+    os.killpg(pull.pid, signal.SIGINT)  # as a terminal sends Ctrl-C
+    out, err = pull.communicate(timeout=60)
+    assert pull.returncode == 130, err
+    assert "interrupted" in err.decode() and "Traceback" not in err.decode() + out.decode()
+    statuses = [r[0] for r in project.db().execute("SELECT status FROM runs")]
+    assert statuses == ["interrupted"]
