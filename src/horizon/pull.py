@@ -40,7 +40,8 @@ from horizon.textutil import from_iso, iso, terminal_safe, utcnow
 
 Progress = Callable[[store.Outcome], None]
 # A pull of at least this many due sources parses in processes when `parse_workers` is unset:
-# starting them costs about half a second of CPU, which a few feeds would not repay.
+# with fewer, the store thread keeps up with the network, and the processes' memory (about
+# 110 MB each) would buy nothing.
 AUTO_PARSE_SOURCES = 20
 
 
@@ -229,6 +230,7 @@ class _Fetch:
     error: FetchError | None = None
     parsed: Parsed | None = None  # parsed in a parse process already
     now: datetime | None = None  # the time that parse took as "now"
+    body_hash: str | None = None  # of the fetched bodies, once computed
 
 
 def parse_workers(setting: int | None, due: int) -> int:
@@ -346,7 +348,8 @@ class _Worker:
             return
         if type(self.types[f.source.type]).parse is not SourceType.parse:
             return
-        if _body_hash(fetched) == f.ctx.state.body_hash and not self.force:
+        f.body_hash = _body_hash(fetched)
+        if f.body_hash == f.ctx.state.body_hash and not self.force:
             return  # unchanged: nothing to parse
         now = utcnow()
         try:
@@ -427,7 +430,7 @@ class _Worker:
         if fetched.not_modified:
             outcome.status = "not-modified"
             return None
-        outcome.body_hash = _body_hash(fetched)
+        outcome.body_hash = f.body_hash or _body_hash(fetched)
         if outcome.body_hash == f.ctx.state.body_hash and not self.force:
             outcome.status = "unchanged"
             return None
