@@ -395,12 +395,16 @@ def test_feeds_parsed_in_processes_are_stored_as_parsed_here(
     sources.append({"id": "empty", "url": server.url("/empty")})
     sources.append({"id": "folder", "type": "file", "path": str(REAL / "nixos-news.xml")})
     apart = pull_with(project, sources, 2, exit_code=1)  # 1: a source failed
+    runs = list(project.db().query("SELECT parse_workers, parse_workers_lost FROM runs"))
+    assert runs == [{"parse_workers": 2, "parse_workers_lost": 0}]  # explained in the store
     pids = [line.split()[0] for line in marks.read_text().splitlines()]
     assert len(pids) == 6 and str(os.getpid()) not in pids  # every feed, none here
     assert "file" not in marks.read_text()  # the folder's own parse stayed here
     project.db_path.unlink()
     here = pull_with(project, sources, 0, exit_code=1)
     assert apart == here
+    runs = list(project.db().query("SELECT parse_workers, parse_workers_lost FROM runs"))
+    assert runs == [{"parse_workers": 0, "parse_workers_lost": 0}]  # the store was new
     statuses = {f["source_id"]: f["status"] for f in apart[1]}
     assert len(apart[0]) >= 300, "the four feeds' items, the folder's and the broken one's"
     assert statuses["broken"] == "parse-warning" and statuses["empty"] == "error", statuses
@@ -417,6 +421,8 @@ def test_a_parse_process_that_dies_leaves_the_parsing_to_the_store_thread(
     sources = [feed_source(f"s{i}", name) for i, name in enumerate(PARSED_APART)]
     items, fetches = pull_with(project, sources, 1)
     assert marks.read_text().count("rss") == 1  # one parse began in a process, and died
+    runs = list(project.db().query("SELECT parse_workers, parse_workers_lost FROM runs"))
+    assert runs == [{"parse_workers": 1, "parse_workers_lost": 1}]
     assert {f["status"] for f in fetches} <= {"ok", "parse-warning"}, fetches
     assert {i["source_id"] for i in items} == {f"s{i}" for i in range(len(PARSED_APART))}, fetches
 

@@ -340,3 +340,16 @@ def m0007(db: Database) -> None:
         DROP INDEX idx_items_published;
         """,
     )
+
+
+@MIGRATIONS(name="0008_runs_parse_workers")
+def m0008(db: Database) -> None:
+    # How many parse processes a pull started, and whether they broke (the store thread then
+    # parsed the rest): a pull's speed explained from the store.
+    run_script(
+        db,
+        """
+        ALTER TABLE runs ADD COLUMN parse_workers INTEGER;
+        ALTER TABLE runs ADD COLUMN parse_workers_lost INTEGER;
+        """,
+    )

@@ -54,6 +54,8 @@ class RunSummary:
     finished_at: datetime
     outcomes: list[store.Outcome] = field(default_factory=list)
     pruned: int = 0
+    parse_workers: int = 0  # parse processes started
+    parse_workers_lost: bool = False  # they broke, and the store thread parsed the rest
 
     @property
     def failed(self) -> list[store.Outcome]:
@@ -69,6 +71,8 @@ class RunSummary:
             "items_new": sum(o.new for o in self.outcomes),
             "items_updated": sum(o.updated for o in self.outcomes),
             "duration_ms": int((self.finished_at - self.started_at).total_seconds() * 1000),
+            "parse_workers": self.parse_workers,
+            "parse_workers_lost": int(self.parse_workers_lost),
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -175,7 +179,10 @@ def _pull(
         if on_start is not None:
             on_start(len(due))
         worker = _Worker(db, config, source_types, rows, run_id, force, progress, on_items)
-        summary.outcomes.extend(asyncio.run(worker.run(_interleave_by_host(due))))
+        try:
+            summary.outcomes.extend(asyncio.run(worker.run(_interleave_by_host(due))))
+        finally:
+            summary.parse_workers, summary.parse_workers_lost = worker.started, worker.lost
         if config.retention:
             now = utcnow()
             summary.pruned = store.prune(db, now - timedelta(seconds=config.retention), now)
@@ -315,6 +322,7 @@ class _Worker:
         self.db, self.config, self.types, self.rows = db, config, source_types, rows
         self.run_id, self.force, self.progress, self.on_items = run_id, force, progress, on_items
         self.parsers: Executor | None = None  # the parse processes, during `run`
+        self.started, self.lost = 0, False  # how many were started; whether they broke
 
     async def run(self, sources: list[SourceConfig]) -> list[store.Outcome]:
         if not sources:
@@ -327,6 +335,7 @@ class _Worker:
             _parse_pool(workers) as self.parsers,  # first: no other thread has started yet
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="horizon-store") as executor,
         ):
+            self.started = workers if self.parsers is not None else 0
 
             async def one(source: SourceConfig) -> store.Outcome:
                 async with slots:
@@ -358,7 +367,7 @@ class _Worker:
             )
             f.now = now
         except Exception:  # the processes broke (one was killed): the store thread parses
-            self.parsers = None
+            self.parsers, self.lost = None, True
 
     async def _fetch(self, source: SourceConfig, http: Http) -> _Fetch:
         row = self.rows[source.id]
