@@ -275,8 +275,9 @@ def test_a_store_whose_path_has_uri_characters_opens_read_only(project, tmp_path
 
 
 def test_a_store_from_before_the_score_index_migrates_keeping_its_items(project, tmp_path):
-    """A store at migration 0006 (before items were indexed by date and score) gains the new
-    index and loses the old one on opening, its items untouched; the digest's lists use it."""
+    """A store without migration 0007 (items indexed by date alone, not date and score) gains
+    the new index and loses the old one on opening, its items untouched; the digest's lists
+    use it."""
     from sqlite_utils import Database
 
     from horizon.db import open_db
@@ -285,7 +286,7 @@ def test_a_store_from_before_the_score_index_migrates_keeping_its_items(project,
     pull(project)
     before = rows(project)
     old = Database(tmp_path / "old.db")
-    project.db().conn.backup(old.conn)  # the store, taken back to 0006's schema:
+    project.db().conn.backup(old.conn)  # the store, taken back to before 0007:
     old.execute("DROP INDEX idx_items_published_score")
     old.execute("CREATE INDEX idx_items_published ON items(published)")
     old.execute("DELETE FROM _sqlite_migrations WHERE name = '0007_items_published_score'")
