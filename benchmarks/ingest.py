@@ -100,6 +100,7 @@ def main() -> None:
             target=_cold_pull, args=(config_path, path, without, send)
         )
         child.start()
+        send.close()  # the child's end only: if it fails, recv() raises instead of waiting
         seconds: float = receive.recv()
         child.join()
         return seconds
