@@ -487,3 +487,36 @@ def test_ctrl_c_during_a_pull_with_parse_processes_says_interrupted_and_nothing_
     assert "interrupted" in err.decode() and "Traceback" not in err.decode() + out.decode()
     statuses = [r[0] for r in project.db().execute("SELECT status FROM runs")]
     assert statuses == ["interrupted"]
+
+
+@pytest.mark.slow
+def test_a_pull_on_a_terminal_says_it_parsed_in_processes(project, feed_source):
+    """On a terminal the closing line says how the feeds were parsed; the store says it too."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    sources = [feed_source(f"s{i}", name) for i, name in enumerate(PARSED_APART)]
+    project.write_config(sources, fetch=fast_fetch(parse_workers=1))
+    primary, secondary = pty.openpty()
+    pull = subprocess.Popen(
+        [sys.executable, "-m", "horizon", "--db", str(project.db_path), "pull"],
+        cwd=project.root,
+        stdout=subprocess.DEVNULL,
+        stderr=secondary,
+        env={**os.environ, "COLUMNS": "200", "TERM": "xterm"},
+    )
+    os.close(secondary)  # the pull holds the terminal's only other end now
+    said = b""
+    while True:  # read as it writes (a full terminal would stop it), until it lets go
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # EIO: the pull closed the terminal, all is read
+            break
+        if not chunk:
+            break
+        said += chunk
+    os.close(primary)
+    assert pull.wait(timeout=120) == 0, said
+    assert b"Feeds parsed in 1 parse process." in said, said[-500:]

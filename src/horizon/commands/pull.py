@@ -94,11 +94,19 @@ def pull(
             f"Pulled {t['sources_due']} source(s): {t['sources_ok']} ok, {t['sources_failed']} "
             f"failed, {t['sources_skipped']} not due; {t['items_new']} new item(s), "
             f"{t['items_updated']} updated in {t['duration_ms'] / 1000:.1f}s."
+            + _parsed_by(t["parse_workers"], bool(t["parse_workers_lost"]))
         )
     for outcome in summary.failed:
         error(f"{outcome.source_id}: {outcome.error_class}: {outcome.error}")
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _parsed_by(workers: int, lost: bool) -> str:
+    if not workers:
+        return ""
+    said = f" Feeds parsed in {workers} parse process{'es' if workers > 1 else ''}"
+    return said + ("; they stopped, and this process parsed the rest." if lost else ".")
 
 
 def register(app: typer.Typer) -> None:
