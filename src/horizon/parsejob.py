@@ -1,9 +1,9 @@
 """Parsing and normalising one source's bodies: the job a parse process runs.
 
-Kept apart from `horizon.pull` so that a parse process imports only the parser and
-normalisation (0.1 s) and not the whole pull (httpx, the store, the config: 0.5 s), and so
-that everything it is given or returns pickles: plain data, no FetchError (whose arguments do
-not survive a round trip) and no config model.
+Kept apart from `horizon.pull`, which forks the processes: the job needs neither the store nor
+the network, and everything it is given or returns pickles: plain data, no FetchError (whose
+arguments do not survive a round trip) and no config model. The store thread runs the same
+functions when it parses itself, so both ways give the same result.
 """
 
 from __future__ import annotations

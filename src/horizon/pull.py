@@ -366,7 +366,7 @@ class _Worker:
                 pool, parse_feed, fetched.documents, f.source.type, f.source.language, now
             )
             f.now = now
-        except Exception:  # the processes broke (one was killed): the store thread parses
+        except Exception:  # the processes broke (one was killed?): the store thread parses
             self.parsers, self.lost = None, True
 
     async def _fetch(self, source: SourceConfig, http: Http) -> _Fetch:
