@@ -14,7 +14,7 @@ import operator
 import re
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -175,95 +175,109 @@ def build_digest(
     """Everything the board sees for a period, as data."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         emerging = _emerging_later(pool, db, period, taxonomy, options)
-        where, params = _period_where(period)
-        counts = db.execute(
-            "SELECT count(*), sum(CASE WHEN coalesce(r.status, 'unreviewed') != 'unreviewed' "
-            "THEN 1 ELSE 0 END), sum(CASE WHEN r.status = 'signal' OR r.flagged = 1 THEN 1 ELSE 0 "
-            f"END) FROM items LEFT JOIN reviews r ON r.item_id = items.id WHERE {where}",
-            params,
-        ).fetchone()
-        watched = [s for s in sources if s["in_config"] and s["status"] != "disabled"]
-        signals = _items(db, f"{where} AND (r.status = 'signal' OR r.flagged = 1)", params)
-        stories, clustered = _stories(db, period, options, signals)
-        for item in signals:
-            item["also_reported_by"] = clustered.get(item["id"], [])
-        themes = []
-        for theme_id in THEME_IDS:
-            theme = taxonomy.themes[theme_id]
-            chosen = [i for i in signals if theme_id in i["themes"]]
-            unreviewed: list[dict[str, Any]] = []
-            if options.unreviewed:
-                unreviewed = _items(
-                    db,
-                    f"{where} AND coalesce(r.status, 'unreviewed') = 'unreviewed' AND EXISTS "
-                    "(SELECT 1 FROM item_tags t WHERE t.item_id = items.id AND t.kind = 'theme' "
-                    "AND t.value = ?)",
-                    [*params, theme_id],
-                    "items.auto_score DESC, items.published DESC",
-                    options.unreviewed * 3,
-                )
-                shown = {i["id"] for i in chosen} | {
-                    a["id"] for i in chosen for a in clustered.get(i["id"], [])
-                }
-                unreviewed = _one_per_story(unreviewed, clustered, options.unreviewed, shown)
-            themes.append(
-                {
-                    "id": theme_id,
-                    "label": theme.label,
-                    "section": theme.section,
-                    "signals": [_public(i) for i in _order(chosen)],
-                    "unreviewed": [_public(i) for i in unreviewed],
-                }
+        return _sections(db, period, taxonomy, options, now, sources, emerging.result)
+
+
+def _sections(
+    db: Database,
+    period: Period,
+    taxonomy: Taxonomy,
+    options: DigestOptions,
+    now: datetime,
+    sources: Sequence[dict[str, Any]],
+    emerging: Callable[[], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """The digest's sections, built here while `emerging` is found elsewhere (and waited for
+    in its place)."""
+    where, params = _period_where(period)
+    counts = db.execute(
+        "SELECT count(*), sum(CASE WHEN coalesce(r.status, 'unreviewed') != 'unreviewed' "
+        "THEN 1 ELSE 0 END), sum(CASE WHEN r.status = 'signal' OR r.flagged = 1 THEN 1 ELSE 0 "
+        f"END) FROM items LEFT JOIN reviews r ON r.item_id = items.id WHERE {where}",
+        params,
+    ).fetchone()
+    watched = [s for s in sources if s["in_config"] and s["status"] != "disabled"]
+    signals = _items(db, f"{where} AND (r.status = 'signal' OR r.flagged = 1)", params)
+    stories, clustered = _stories(db, period, options, signals)
+    for item in signals:
+        item["also_reported_by"] = clustered.get(item["id"], [])
+    themes = []
+    for theme_id in THEME_IDS:
+        theme = taxonomy.themes[theme_id]
+        chosen = [i for i in signals if theme_id in i["themes"]]
+        unreviewed: list[dict[str, Any]] = []
+        if options.unreviewed:
+            unreviewed = _items(
+                db,
+                f"{where} AND coalesce(r.status, 'unreviewed') = 'unreviewed' AND EXISTS "
+                "(SELECT 1 FROM item_tags t WHERE t.item_id = items.id AND t.kind = 'theme' "
+                "AND t.value = ?)",
+                [*params, theme_id],
+                "items.auto_score DESC, items.published DESC",
+                options.unreviewed * 3,
             )
-        other = [_public(i) for i in _order(signals) if not i["themes"]]
-        history = [*period.history(options.history), period]
-        first = db.execute("SELECT min(published) FROM items").fetchone()[0]
-        if first:  # no columns for periods before the store's first item
-            history = [p for p in history if p is period or iso(p.end) > first]
-        glance_counts = [_theme_counts(db, p) for p in history]
-        glance = {
-            "periods": [p.label for p in history],
-            "themes": {
-                t: {
-                    "label": taxonomy.themes[t].label,
-                    "items": [c.get(t, (0, 0))[0] for c in glance_counts],
-                    "signals": [c.get(t, (0, 0))[1] for c in glance_counts],
-                }
-                for t in THEME_IDS
-            },
-        }
-        due = _items(
-            db,
-            "r.review_by IS NOT NULL AND r.review_by < ?",
-            [period.end.date().isoformat()],
-            "r.review_by",
+            shown = {i["id"] for i in chosen} | {
+                a["id"] for i in chosen for a in clustered.get(i["id"], [])
+            }
+            unreviewed = _one_per_story(unreviewed, clustered, options.unreviewed, shown)
+        themes.append(
+            {
+                "id": theme_id,
+                "label": theme.label,
+                "section": theme.section,
+                "signals": [_public(i) for i in _order(chosen)],
+                "unreviewed": [_public(i) for i in unreviewed],
+            }
         )
-        return {
-            "version": FORMAT_VERSION,
-            "title": options.title,
-            "period": {
-                "label": period.label,
-                "start": iso(period.start),
-                "end": iso(period.end),
-                "kind": period.kind,
-            },
-            "produced_at": iso(now),
-            "parameters": asdict(options),
-            "header": {
-                "sources_watched": len(watched),
-                "items_seen": int(counts[0] or 0),
-                "items_reviewed": int(counts[1] or 0),
-                "signals": int(counts[2] or 0),
-            },
-            "glance": glance,
-            "themes": themes,
-            "other_signals": other,
-            "stories": stories,
-            "emerging": emerging.result(),
-            "due": [_public(i) for i in due],
-            "dossiers": _dossiers(db, period),
-            "health": _health(sources),
-        }
+    other = [_public(i) for i in _order(signals) if not i["themes"]]
+    history = [*period.history(options.history), period]
+    first = db.execute("SELECT min(published) FROM items").fetchone()[0]
+    if first:  # no columns for periods before the store's first item
+        history = [p for p in history if p is period or iso(p.end) > first]
+    glance_counts = [_theme_counts(db, p) for p in history]
+    glance = {
+        "periods": [p.label for p in history],
+        "themes": {
+            t: {
+                "label": taxonomy.themes[t].label,
+                "items": [c.get(t, (0, 0))[0] for c in glance_counts],
+                "signals": [c.get(t, (0, 0))[1] for c in glance_counts],
+            }
+            for t in THEME_IDS
+        },
+    }
+    due = _items(
+        db,
+        "r.review_by IS NOT NULL AND r.review_by < ?",
+        [period.end.date().isoformat()],
+        "r.review_by",
+    )
+    return {
+        "version": FORMAT_VERSION,
+        "title": options.title,
+        "period": {
+            "label": period.label,
+            "start": iso(period.start),
+            "end": iso(period.end),
+            "kind": period.kind,
+        },
+        "produced_at": iso(now),
+        "parameters": asdict(options),
+        "header": {
+            "sources_watched": len(watched),
+            "items_seen": int(counts[0] or 0),
+            "items_reviewed": int(counts[1] or 0),
+            "signals": int(counts[2] or 0),
+        },
+        "glance": glance,
+        "themes": themes,
+        "other_signals": other,
+        "stories": stories,
+        "emerging": emerging(),
+        "due": [_public(i) for i in due],
+        "dossiers": _dossiers(db, period),
+        "health": _health(sources),
+    }
 
 
 def _emerging_later(

@@ -331,6 +331,11 @@ def iso_date(value: object) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def parse_documents(documents: list[Document]) -> ParsedFeed:
+    """Entries from fetched documents (RSS, Atom, RDF or JSON Feed), as one feed."""
+    return merge([parse_document(doc) for doc in documents])
+
+
 def merge(feeds: list[ParsedFeed]) -> ParsedFeed:
     """One ParsedFeed out of several documents (a folder of files, pages of a listing)."""
     if len(feeds) == 1:

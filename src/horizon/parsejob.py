@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from horizon.errors import FetchError
-from horizon.feeds import merge, parse_document
+from horizon.feeds import parse_documents
 from horizon.models import Document, ParsedFeed
 from horizon.normalise import Normalised, normalise
 from horizon.textutil import terminal_safe
@@ -70,8 +70,6 @@ def parse_and_normalise(
 def parse_feed(
     documents: list[Document], source_type: str, language: str | None, now: datetime
 ) -> Parsed:
-    """The built-in feed parse of a source's bodies (RSS, Atom, RDF, JSON Feed: what
-    `SourceType.parse` does), then normalisation, as a plain function of its arguments."""
-    return parse_and_normalise(
-        lambda: merge([parse_document(doc) for doc in documents]), source_type, language, now
-    )
+    """The built-in feed parse of a source's bodies (`SourceType.parse`), then normalisation,
+    as a plain function of its arguments."""
+    return parse_and_normalise(lambda: parse_documents(documents), source_type, language, now)

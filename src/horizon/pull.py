@@ -357,9 +357,8 @@ class _Worker:
             return
         if type(self.types[f.source.type]).parse is not SourceType.parse:
             return
-        f.body_hash = _body_hash(fetched)
-        if f.body_hash == f.ctx.state.body_hash and not self.force:
-            return  # unchanged: nothing to parse
+        if self._unchanged(f, fetched):
+            return  # nothing to parse
         now = utcnow()
         try:
             f.parsed = await asyncio.get_running_loop().run_in_executor(
@@ -439,8 +438,9 @@ class _Worker:
         if fetched.not_modified:
             outcome.status = "not-modified"
             return None
-        outcome.body_hash = f.body_hash or _body_hash(fetched)
-        if outcome.body_hash == f.ctx.state.body_hash and not self.force:
+        unchanged = self._unchanged(f, fetched)
+        outcome.body_hash = f.body_hash
+        if unchanged:
             outcome.status = "unchanged"
             return None
         parsed = f.parsed or parse_and_normalise(
@@ -459,6 +459,13 @@ class _Worker:
             outcome.status = "parse-warning"
             outcome.error = terminal_safe("; ".join(parsed.warnings))[:1000]
         return parsed.norm
+
+    def _unchanged(self, f: _Fetch, fetched: Fetched) -> bool:
+        """Whether the bodies hash as last time (not parsed again, unless forced); the hash is
+        kept on the result, computed once whether the loop or the store thread asks first."""
+        if f.body_hash is None:
+            f.body_hash = _body_hash(fetched)
+        return f.body_hash == f.ctx.state.body_hash and not self.force
 
 
 def _body_hash(fetched: Fetched) -> str:

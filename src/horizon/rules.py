@@ -97,6 +97,9 @@ _PUNCTUATION = (
     "\u00a1",
 )
 
+# A text whose letters keep less than this share of it once accents are dropped is mostly in
+# another script, whose letters `fold` keeps.
+LATIN_SHARE = 0.9
 _REPLACE = {**_SPECIAL, **dict.fromkeys(_PUNCTUATION, " ")}
 _REPLACE_RE = re.compile("[" + "".join(_REPLACE) + "]")
 _LATIN_RE = re.compile("[\u00c0-\u024f]")
@@ -119,7 +122,7 @@ def fold(text: str) -> str:
         # (quotes, dashes, spaces) becomes a space rather than vanishing: one scan of the text.
         text = _REPLACE_RE.sub(_replace, text)
         data = unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
-        if len(data) < 0.9 * len(text):
+        if len(data) < LATIN_SHARE * len(text):
             # Mostly another script, whose letters encoding to ASCII would drop: keep them
             # (composed, with compatibility forms such as full-width letters folded), and take
             # the accents off the Latin letters among them.
@@ -151,7 +154,7 @@ def fold_words(texts: Sequence[str]) -> list[list[str]]:
         decomposed = unicodedata.normalize("NFKD", replaced).split("\n")
         for i, length, text in zip(other, lengths, decomposed, strict=True):
             data = text.encode("ascii", "ignore")
-            if len(data) < 0.9 * length:  # mostly another script: see fold
+            if len(data) < LATIN_SHARE * length:  # mostly another script: see fold
                 out[i] = fold(texts[i]).split()
             else:
                 encoded[i] = data

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import BaseModel
 
 from horizon.errors import FetchError
-from horizon.feeds import merge, parse_document
+from horizon.feeds import parse_documents
 from horizon.models import Document, Fetched, ParsedFeed
 from horizon.textutil import human_size
 
@@ -43,7 +43,7 @@ class SourceType:
 
     def parse(self, source: SourceConfig, fetched: Fetched) -> ParsedFeed:
         """Entries from the fetched documents (RSS, Atom, RDF or JSON Feed)."""
-        return merge([parse_document(doc) for doc in fetched.documents])
+        return parse_documents(fetched.documents)
 
 
 @dataclass
