@@ -2,7 +2,7 @@
 without the shipped seed model, to show its cost), against feedparser.parse() alone and lxml's
 raw parse of the same bytes; then an unchanged re-pull.
 
-    python benchmarks/ingest.py [--rounds 3]
+    python benchmarks/ingest.py [--rounds 3] [--parse-workers N] [--hosts 1]
 
 Each cold pull runs in a new process, as `horizon pull` does (so the start of its parse
 processes is counted), and is timed from opening the store to the end of the library call
@@ -10,7 +10,9 @@ processes is counted), and is timed from opening the store to the end of the lib
 each round; best of N rounds for every figure, all in one run so the ratios compare like with
 like. `--parse-workers 0` parses on the store thread instead. The feeds are served by a
 separate process, as a remote server would be: in this one its Python would take turns with
-the pull's.
+the pull's. All from 127.0.0.1, the per-host limit (2 at a time) queues the 46 requests two by
+two, over two kept-alive connections. `--hosts 46` serves each feed from its own loopback
+address (127.0.2.N), as 46 publishers would: 46 connections, opened afresh by each pull.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--parse-workers", type=int, help="fetch.parse_workers (unset: auto)")
+    parser.add_argument("--hosts", type=int, default=1, help="loopback addresses to serve from")
     args = parser.parse_args()
     bodies = [p.read_bytes() for p in FEEDS]
     size = sum(map(len, bodies))
@@ -76,7 +79,7 @@ def main() -> None:
         for body in bodies:
             etree.fromstring(body.lstrip(), parser)
 
-    server, urls = _serve_elsewhere()
+    server, urls = _serve_elsewhere(args.hosts)
     plugins = load_plugins(None)
     types = plugins.collect("register_sources", "source type")
     taggers_available = plugins.collect("register_taggers", "tagger")
@@ -189,18 +192,22 @@ def _stages(  # type: ignore[no-untyped-def]
         print(f"  {label:28s}{seconds:7.3f} s")
 
 
-def _serve_elsewhere() -> tuple[multiprocessing.Process, list[str]]:
-    """A FeedServer for the corpus in a child process, and the URL of each feed."""
+def _serve_elsewhere(hosts: int = 1) -> tuple[multiprocessing.Process, list[str]]:
+    """The corpus served from `hosts` loopback addresses by a child process, and the URL of each
+    feed (feed i on host i modulo `hosts`)."""
     receive, send = multiprocessing.Pipe(duplex=False)
-    process = multiprocessing.get_context("spawn").Process(target=_serve, args=(send,))
+    process = multiprocessing.get_context("spawn").Process(target=_serve, args=(send, hosts))
     process.start()
     urls: list[str] = receive.recv()
     return process, urls
 
 
-def _serve(send: Any) -> None:
-    server = FeedServer()
-    send.send([server.file(f"/{path.name}", path) for path in FEEDS])
+def _serve(send: Any, hosts: int) -> None:
+    if hosts == 1:
+        servers = [FeedServer()]
+    else:
+        servers = [FeedServer(host=f"127.0.2.{i + 1}") for i in range(hosts)]
+    send.send([servers[i % hosts].file(f"/{p.name}", p) for i, p in enumerate(FEEDS)])
     threading.Event().wait()  # until terminated
 
 

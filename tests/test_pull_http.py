@@ -427,6 +427,28 @@ def test_a_parse_process_that_dies_leaves_the_parsing_to_the_store_thread(
     assert {i["source_id"] for i in items} == {f"s{i}" for i in range(len(PARSED_APART))}, fetches
 
 
+@pytest.mark.slow
+def test_a_pull_with_nothing_to_parse_starts_no_parse_process(project, feed_source, server):
+    """The processes are forked for the first body that needs parsing: a week where every
+    feed answers 'not modified' or sends the same bytes forks none, and the run says so."""
+    sources = [feed_source(f"s{i}", name) for i, name in enumerate(PARSED_APART)]
+    server.routes["/same"] = Route(body=(REAL / GOOD).read_bytes(), etag=False, last_modified=None)
+    sources.append({"id": "same", "url": server.url("/same")})  # no validators: hashed
+    pull_with(project, sources, 1)
+    db = project.db()
+    with db.conn:
+        db.execute("UPDATE sources SET next_fetch_at = NULL")  # every source due again
+    pull_with(project, sources, 1)
+    runs = list(db.query("SELECT parse_workers, parse_workers_lost FROM runs ORDER BY id"))
+    assert runs == [
+        {"parse_workers": 1, "parse_workers_lost": 0},
+        {"parse_workers": 0, "parse_workers_lost": 0},  # nothing needed parsing
+    ]
+    second = list(db.query("SELECT source_id, status FROM fetches WHERE run_id = 2"))
+    assert {f["status"] for f in second} == {"not-modified", "unchanged"}, second
+    assert {"source_id": "same", "status": "unchanged"} in second
+
+
 def test_how_many_parse_processes_a_pull_starts(monkeypatch):
     from horizon.pull import AUTO_PARSE_SOURCES, parse_workers
 

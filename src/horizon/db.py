@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import platformdirs
@@ -82,6 +83,23 @@ def transaction(db: Database) -> Iterator[Database]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+def insert_row(db: Database, table: str, row: Mapping[str, Any]) -> int:
+    """Insert one row of plain values and return its rowid. For the writes made once per
+    source in a pull: sqlite-utils' `insert` and `update` look the table up again on every call
+    (its columns, its keys, whether it exists, in a savepoint), which cost more than the write."""
+    names = ", ".join(f"[{name}]" for name in row)
+    marks = ", ".join("?" * len(row))
+    cursor = db.execute(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", list(row.values()))
+    return int(cursor.lastrowid or 0)
+
+
+def update_row(db: Database, table: str, rowid: object, values: Mapping[str, Any]) -> None:
+    """Set plain values on the row with this primary key (`id`); see `insert_row`."""
+    if values:
+        assignments = ", ".join(f"[{name}] = ?" for name in values)
+        db.execute(f"UPDATE [{table}] SET {assignments} WHERE id = ?", [*values.values(), rowid])
 
 
 def run_script(db: Database, script: str) -> None:

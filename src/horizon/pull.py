@@ -14,10 +14,11 @@ import contextlib
 import hashlib
 import multiprocessing
 import os
+import threading
 import time
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -182,7 +183,8 @@ def _pull(
         try:
             summary.outcomes.extend(asyncio.run(worker.run(_interleave_by_host(due))))
         finally:
-            summary.parse_workers, summary.parse_workers_lost = worker.started, worker.lost
+            summary.parse_workers = worker.parsers.started
+            summary.parse_workers_lost = worker.parsers.lost
         if config.retention:
             now = utcnow()
             summary.pruned = store.prune(db, now - timedelta(seconds=config.retention), now)
@@ -249,24 +251,38 @@ def parse_workers(setting: int | None, due: int) -> int:
     return min(4, cores - 1) if due >= AUTO_PARSE_SOURCES else 0
 
 
-@contextlib.contextmanager
-def _parse_pool(workers: int) -> Iterator[Executor | None]:
-    """Parse processes, forked at once, before this pull starts any thread: a process forked
-    while another thread holds a lock could wait on it forever. They inherit the parser
-    already imported (no start-up cost), and the store's connection, which they never use:
-    they leave by `os._exit`, which closes nothing."""
-    if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
-        yield None  # none asked for, or no fork here (Windows): the store thread parses
-        return
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("fork")
-    ) as pool:
-        with warnings.catch_warnings():
-            # Python 3.12+ warns of forking beside threads: a terminal's progress display
-            # may run one, which a parse process never touches.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pool.submit(int).result()  # with "fork", the first job starts every process
-        yield pool
+class _ParsePool:
+    """The pull's parse processes, forked when the first body needs parsing (a week where
+    nothing changed forks none). A process forked while another thread holds a lock could wait
+    on it forever, so the fork waits until the store thread is between sources: it holds
+    `store_busy` while it works on one, and it is the only other thread that parses, sanitises,
+    tags or writes the store. The processes inherit the parser already imported (no start-up
+    cost), and the store's connection, which they never use: they leave by `os._exit`, which
+    closes nothing."""
+
+    def __init__(self, workers: int) -> None:
+        fork = "fork" in multiprocessing.get_all_start_methods()  # none on Windows
+        self.workers = workers if fork else 0  # else the store thread parses everything
+        self.pool: ProcessPoolExecutor | None = None
+        self.started, self.lost = 0, False  # how many were started; whether they broke
+        self.store_busy = threading.Lock()
+
+    def get(self) -> Executor | None:
+        """The processes (forked now, if this is the first body to parse), or None."""
+        if self.pool is None and self.workers and not self.lost:
+            with self.store_busy, warnings.catch_warnings():
+                # Python 3.12+ warns of forking beside threads: see the class's docstring.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("fork")
+                )
+                self.pool.submit(int)  # with "fork", the first job forks every process, now
+            self.started = self.workers
+        return None if self.lost else self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
 async def fetch_source(source: SourceConfig, stype: SourceType, ctx: FetchContext) -> _Fetch:
@@ -321,8 +337,7 @@ class _Worker:
     ) -> None:
         self.db, self.config, self.types, self.rows = db, config, source_types, rows
         self.run_id, self.force, self.progress, self.on_items = run_id, force, progress, on_items
-        self.parsers: Executor | None = None  # the parse processes, during `run`
-        self.started, self.lost = 0, False  # how many were started; whether they broke
+        self.parsers = _ParsePool(0)  # the parse processes, during `run`
 
     async def run(self, sources: list[SourceConfig]) -> list[store.Outcome]:
         if not sources:
@@ -330,18 +345,17 @@ class _Worker:
         http = Http(self.config.fetch, self.config.contact)
         slots = asyncio.Semaphore(self.config.fetch.concurrency)
         loop = asyncio.get_running_loop()
-        workers = parse_workers(self.config.fetch.parse_workers, len(sources))
+        self.parsers = _ParsePool(parse_workers(self.config.fetch.parse_workers, len(sources)))
         with (
-            _parse_pool(workers) as self.parsers,  # first: no other thread has started yet
+            contextlib.closing(self.parsers),
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="horizon-store") as executor,
         ):
-            self.started = workers if self.parsers is not None else 0
 
             async def one(source: SourceConfig) -> store.Outcome:
                 async with slots:
                     result = await self._fetch(source, http)
                 await self._parse_elsewhere(result)
-                return await loop.run_in_executor(executor, self._process, result)
+                return await loop.run_in_executor(executor, self._store, result)
 
             try:
                 return list(await asyncio.gather(*(one(s) for s in sources)))
@@ -352,13 +366,13 @@ class _Worker:
         """Parse a fetched feed in a parse process, if there are any and the body needs it.
         Only the built-in feed parse goes there (a plugin's own parse stays on the store
         thread). If the processes break (one was killed), the store thread parses the rest."""
-        pool, fetched = self.parsers, f.fetched
-        if pool is None or fetched is None or f.error is not None or fetched.not_modified:
+        fetched = f.fetched
+        if not self.parsers.workers or fetched is None or f.error is not None:
             return
-        if type(self.types[f.source.type]).parse is not SourceType.parse:
+        if fetched.not_modified or type(self.types[f.source.type]).parse is not SourceType.parse:
             return
-        if self._unchanged(f, fetched):
-            return  # nothing to parse
+        if self._unchanged(f, fetched) or (pool := self.parsers.get()) is None:
+            return  # nothing to parse, or the processes broke
         now = utcnow()
         try:
             f.parsed = await asyncio.get_running_loop().run_in_executor(
@@ -366,7 +380,11 @@ class _Worker:
             )
             f.now = now
         except Exception:  # the processes broke (one was killed?): the store thread parses
-            self.parsers, self.lost = None, True
+            self.parsers.lost = True
+
+    def _store(self, f: _Fetch) -> store.Outcome:
+        with self.parsers.store_busy:  # no fork meanwhile
+            return self._process(f)
 
     async def _fetch(self, source: SourceConfig, http: Http) -> _Fetch:
         row = self.rows[source.id]

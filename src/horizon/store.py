@@ -19,7 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from horizon.config import Config, SourceConfig
-from horizon.db import transaction
+from horizon.db import insert_row, transaction, update_row
 from horizon.normalise import ItemRow
 from horizon.textutil import from_iso, iso
 
@@ -354,7 +354,7 @@ def record_outcome(
 ) -> None:
     """Write one source's items, fetch row and new state in a single transaction."""
     with transaction(db):
-        fetch_id = int(db.table("fetches").insert(_fetch_row(run_id, outcome)).last_pk or 0)
+        fetch_id = insert_row(db, "fetches", _fetch_row(run_id, outcome))
         if outcome.status == "skipped":
             return
         state: dict[str, Any] = {
@@ -378,9 +378,9 @@ def record_outcome(
                 saved.updated,
                 saved.unchanged,
             )
-            db.table("fetches").update(
-                fetch_id, {"items_new": saved.new, "items_updated": saved.updated}
-            )
+            if saved.new or saved.updated:
+                counts = {"items_new": saved.new, "items_updated": saved.updated}
+                update_row(db, "fetches", fetch_id, counts)
             if on_items is not None and (saved.new_ids or saved.changed_ids):
                 on_items(db, saved.new_ids + saved.changed_ids)
             state.update(
@@ -403,7 +403,7 @@ def record_outcome(
             if guid_unreliable:
                 state["guid_unreliable"] = 1
             state.update(_redirect_state(db, source, row, outcome, now, moved_after))
-        db.table("sources").update(source.id, state)
+        update_row(db, "sources", source.id, state)
 
 
 def _fetch_row(run_id: int, o: Outcome) -> dict[str, Any]:
