@@ -46,8 +46,9 @@ def _same_as_sklearn(texts: list[str], params: dict[str, Any], grams: Any) -> No
     )
     assert mine.names == list(reference.get_feature_names_out())
     assert np.allclose(mine.idf, reference.idf_)
-    got = mine.transform(grams(ngrams.normalise(texts)), len(texts))
+    got = mine.transform(grams(ngrams.normalise(texts)), len(texts)).to_scipy()
     assert got.shape == expected.shape
+    assert got.has_sorted_indices or got.nnz == 0
     assert abs(got - expected).max() < 1e-12
 
 
@@ -117,6 +118,32 @@ def test_unknown_grams_have_no_column() -> None:
     matrix = vocabulary.transform(found, 2).toarray()
     assert (matrix[0] > 0).all() and (matrix[1] == 0).all()
     assert np.isclose(np.linalg.norm(matrix[0]), 1.0)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.integers(0, 4), min_size=1, max_size=4), st.integers(0, 2**32 - 1))
+def test_rows_add_stack_and_multiply_as_scipy_does(widths: list[int], seed: int) -> None:
+    from scipy import sparse
+
+    rng = np.random.default_rng(seed)
+    height = int(rng.integers(1, 5))
+
+    def block(width: int) -> ngrams.Rows:
+        dense = rng.random((height, width)) * (rng.random((height, width)) < 0.5)
+        found = sparse.csr_matrix(dense)
+        return ngrams.Rows(found.data, found.indices, found.indptr, found.shape)
+
+    blocks = [block(w) for w in widths]
+    wide = ngrams.Rows.side_by_side(blocks)
+    expected = sparse.hstack([b.to_scipy() for b in blocks]).tocsr()
+    assert wide.shape == expected.shape
+    assert (wide.indptr == expected.indptr).all() and (wide.indices == expected.indices).all()
+    assert (wide.data == expected.data).all() and (wide.toarray() == expected.toarray()).all()
+    vector = rng.random(wide.shape[1])
+    assert np.allclose(wide @ vector, expected @ vector, rtol=0, atol=1e-12)
+    tall = ngrams.Rows.one_below_another([wide, wide])
+    assert (tall.toarray() == np.vstack([expected.toarray()] * 2)).all()
+    assert (tall.to_scipy() != sparse.vstack([expected, expected])).nnz == 0
 
 
 def test_word_tfidf_is_sklearns_fit_transform_up_to_the_columns_order() -> None:

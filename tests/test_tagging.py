@@ -655,6 +655,30 @@ def test_seed_model_is_loaded_only_when_there_is_something_to_tag(project, monke
         tagger.tag([Doc(1, "a title", "")])
 
 
+def test_tagging_with_a_model_imports_neither_scipy_nor_scikit_learn():
+    """Their imports would cost every new `horizon pull` process about 0.3 s (scipy) and more
+    (scikit-learn); the seed model tags with numpy alone, explanations included."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from horizon.default_plugins.model import SeedTagger\n"
+        "from horizon.tagging import Doc, TaggingContext\n"
+        "from horizon.taxonomy import load_taxonomy\n"
+        "tagger = SeedTagger()\n"
+        "assert tagger.prepare(TaggingContext(load_taxonomy()))\n"
+        "docs = [Doc(1, 'Europol and Eurojust take down a forum', 'Police in nine countries.')]\n"
+        "tags = {t.value: t for t in tagger.tag(docs * 2500)[0]}\n"  # two feature batches
+        "assert tags['organisational'].confidence > 0.5, tags\n"
+        "assert 'europol' in tags['organisational'].evidence['because']\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'sklearn')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_seed_model_is_built_from_the_current_labelled_sets():
     """src/horizon/data/seed-model.* is rebuilt by python docs/build_seed_model.py."""
     import subprocess

@@ -1,7 +1,7 @@
 """The `model` tagger's learning: TF-IDF (words and character n-grams, counted by
 `horizon.ngrams`) with one logistic regression per theme, fitted on analysts' decisions, stored
 in the store as compressed JSON (never pickle), and explained by the n-grams that pushed a
-prediction up. Tagging with a model needs numpy and scipy only; scikit-learn fits it."""
+prediction up. Tagging with a model needs numpy alone; scikit-learn (and scipy) fit it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sqlite_utils import Database
@@ -20,12 +20,9 @@ from horizon import ngrams
 from horizon.config import THEME_IDS
 from horizon.db import transaction
 from horizon.errors import UsageError
-from horizon.ngrams import Vocabulary
+from horizon.ngrams import Rows, Vocabulary
 from horizon.tagging import Doc, Tagger
 from horizon.textutil import iso, utcnow
-
-if TYPE_CHECKING:  # scipy (and scikit-learn, for fitting) imported only when used
-    from scipy import sparse
 
 MIN_EXAMPLES = 40
 # Of the opening text: the labelled items it learns from are a title and a few sentences.
@@ -72,19 +69,19 @@ class ThemeModel:
     def themes(self) -> list[str]:
         return list(self.coef)
 
-    def features(self, docs: Sequence[Doc]) -> sparse.csr_matrix:
+    def features(self, docs: Sequence[Doc]) -> Rows:
         return _features([model_text(d) for d in docs], self.word, self.char)
 
-    def probabilities(self, matrix: sparse.csr_matrix) -> dict[str, np.ndarray]:
+    def probabilities(self, matrix: Rows) -> dict[str, np.ndarray]:
         out = {}
         for theme, coef in self.coef.items():
             z = matrix @ coef + self.intercept[theme]
             out[theme] = 1.0 / (1.0 + np.exp(-z))
         return out
 
-    def explain(self, matrix: sparse.csr_matrix, row: int, theme: str, n: int = 5) -> list[str]:
+    def explain(self, matrix: Rows, row: int, theme: str, n: int = 5) -> list[str]:
         """The n-grams that pushed this item's score for the theme up the most."""
-        start, stop = matrix.indptr[row], matrix.indptr[row + 1]  # the row, without scipy
+        start, stop = matrix.indptr[row], matrix.indptr[row + 1]
         columns = matrix.indices[start:stop]
         contributions = matrix.data[start:stop] * self.coef[theme][columns]
         order = np.argsort(contributions)[::-1][:n]
@@ -145,13 +142,11 @@ def _vocabulary(part: dict[str, Any], block: str) -> Vocabulary:
     return Vocabulary(sorted(columns, key=columns.__getitem__), np.array(part["idf"]), block)
 
 
-def _features(texts: list[str], word: Vocabulary, char: Vocabulary) -> sparse.csr_matrix:
-    from scipy import sparse
-
+def _features(texts: list[str], word: Vocabulary, char: Vocabulary) -> Rows:
     if len(texts) > FEATURE_BATCH:  # n-grams of a batch are held at once: about 1 KB a text
         parts = range(0, len(texts), FEATURE_BATCH)
         blocks = [_features(texts[i : i + FEATURE_BATCH], word, char) for i in parts]
-        return sparse.vstack(blocks, format="csr")
+        return Rows.one_below_another(blocks)
     return _tfidf(word, char, *_grams(texts), len(texts))
 
 
@@ -162,10 +157,8 @@ def _grams(texts: list[str]) -> tuple[ngrams.Grams, ngrams.Grams]:
 
 def _tfidf(
     word: Vocabulary, char: Vocabulary, words: ngrams.Grams, chars: ngrams.Grams, count: int
-) -> sparse.csr_matrix:
-    from scipy import sparse
-
-    return sparse.hstack([word.transform(words, count), char.transform(chars, count)]).tocsr()
+) -> Rows:
+    return Rows.side_by_side([word.transform(words, count), char.transform(chars, count)])
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
@@ -182,7 +175,7 @@ def fit(examples: Sequence[tuple[Doc, set[str]]]) -> ThemeModel:
         Vocabulary.fit(grams, len(texts), params["min_df"], params["max_features"])
         for grams, params in ((words, WORD_PARAMS), (chars, CHAR_PARAMS))
     )
-    matrix = _tfidf(word, char, words, chars, len(texts))
+    matrix = _tfidf(word, char, words, chars, len(texts)).to_scipy()
     coef, intercept = {}, {}
     for theme in THEME_IDS:
         y = np.array([1 if theme in labels else 0 for _, labels in examples])

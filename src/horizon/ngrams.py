@@ -213,28 +213,83 @@ class Vocabulary:
             kept, names = kept[chosen], [names[i] for i in chosen]
         return cls(names, np.log((1 + documents) / (1 + df[kept])) + 1.0, grams.block)
 
-    def transform(self, grams: Grams, documents: int) -> Any:
-        """A documents x n-grams sparse matrix of TF-IDF weights."""
-
+    def transform(self, grams: Grams, documents: int) -> Rows:
+        """A documents x n-grams matrix of TF-IDF weights."""
         columns = self.table.lookup(grams.key)
         known = columns >= 0
         return _weigh(grams.doc[known], columns[known], (documents, len(self.names)), self.idf)
 
 
-def _weigh(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], idf: np.ndarray) -> Any:
+@dataclass
+class Rows:
+    """A sparse matrix in numpy arrays alone, laid out as scipy's CSR (row i's entries are
+    `data[indptr[i]:indptr[i + 1]]` in the columns `indices[...]`, in column order): tagging
+    needs no more than this, and importing scipy would cost a new process 0.3 s."""
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    shape: tuple[int, int]
+
+    @property
+    def row_of_each(self) -> np.ndarray:
+        return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+
+    def __matmul__(self, vector: np.ndarray) -> np.ndarray:
+        """The matrix times a vector of one value per column."""
+        weighted = self.data * vector[self.indices]
+        return np.bincount(self.row_of_each, weights=weighted, minlength=self.shape[0])
+
+    def to_scipy(self) -> Any:
+        from scipy import sparse
+
+        return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+    def toarray(self) -> np.ndarray:
+        dense = np.zeros(self.shape)
+        dense[self.row_of_each, self.indices] = self.data
+        return dense
+
+    @classmethod
+    def side_by_side(cls, blocks: Sequence[Rows]) -> Rows:
+        """The blocks' columns one after the other (scipy's hstack)."""
+        offsets = np.cumsum([0] + [b.shape[1] for b in blocks])
+        rows = np.concatenate([b.row_of_each for b in blocks])
+        order = np.argsort(rows, kind="stable")  # each block's rows in order: a merge
+        indices = [b.indices + o for b, o in zip(blocks, offsets[:-1], strict=True)]
+        return cls(
+            np.concatenate([b.data for b in blocks])[order],
+            np.concatenate(indices)[order],
+            np.concatenate(([0], np.cumsum(sum(np.diff(b.indptr) for b in blocks)))),
+            (blocks[0].shape[0], int(offsets[-1])),
+        )
+
+    @classmethod
+    def one_below_another(cls, blocks: Sequence[Rows]) -> Rows:
+        """The blocks' rows one after the other (scipy's vstack)."""
+        starts = np.cumsum([0] + [len(b.data) for b in blocks])
+        return cls(
+            np.concatenate([b.data for b in blocks]),
+            np.concatenate([b.indices for b in blocks]),
+            np.concatenate(
+                [[0], *(b.indptr[1:] + s for b, s in zip(blocks, starts[:-1], strict=True))]
+            ),
+            (sum(b.shape[0] for b in blocks), blocks[0].shape[1]),
+        )
+
+
+def _weigh(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], idf: np.ndarray) -> Rows:
     """TF-IDF rows from each n-gram found (its document and column): sublinear term
     frequency times the inverse document frequency, each row of unit length."""
-    from scipy import sparse
-
-    counts = np.ones(len(rows), dtype=np.float64)
-    matrix = sparse.csr_matrix((counts, (rows, columns)), shape=shape)
-    matrix.sum_duplicates()
-    np.log(matrix.data, out=matrix.data)
-    matrix.data += 1.0
-    matrix.data *= idf[matrix.indices]
-    lengths = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    width = max(shape[1], 1)
+    cells, counts = np.unique(rows.astype(np.int64) * width + columns, return_counts=True)
+    row, column = np.divmod(cells, width)  # in row order, then column order, each cell once
+    data = (np.log(counts) + 1.0) * idf[column]
+    lengths = np.sqrt(np.bincount(row, weights=data * data, minlength=shape[0]))
     lengths[lengths == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / lengths) @ matrix)
+    data *= (1.0 / lengths)[row]
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(row, minlength=shape[0]))))
+    return Rows(data, column, indptr, shape)
 
 
 def word_tfidf(texts: Sequence[str]) -> Any:
@@ -249,7 +304,7 @@ def word_tfidf(texts: Sequence[str]) -> Any:
     found = np.unique(grams.doc.astype(np.int64) * len(keys) + columns)  # once per document
     df = np.bincount(found % max(len(keys), 1), minlength=len(keys))
     idf = np.log((1 + len(texts)) / (1 + df)) + 1.0
-    return _weigh(grams.doc, columns, (len(texts), len(keys)), idf)
+    return _weigh(grams.doc, columns, (len(texts), len(keys)), idf).to_scipy()
 
 
 class _Table:

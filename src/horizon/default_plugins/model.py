@@ -4,8 +4,8 @@ in the package (`data/seed-model.bin`, built by `python docs/build_seed_model.py
 
 Both are supporting taggers: their probabilities are averaged and combined with the rules
 (`TaggerSet.combine`). A model is loaded only when there are items to tag, so a pull with nothing
-new pays nothing for it; tagging needs numpy and scipy (`horizon.ngrams`), and scikit-learn is
-imported only to fit a model.
+new pays nothing for it; tagging needs numpy alone (`horizon.ngrams`), and scikit-learn and
+scipy are imported only to fit a model.
 """
 
 from __future__ import annotations
