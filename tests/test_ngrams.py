@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,16 @@ def test_the_grams_are_the_ones_a_slow_reading_finds() -> None:
         "xy",
         "abc",
     ]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.text(), min_size=1, max_size=4))
+def test_normalise_drops_every_combining_character_as_sklearn_does(texts: list[str]) -> None:
+    def slowly(text: str) -> str:  # scikit-learn's strip_accents_unicode, after lower()
+        decomposed = unicodedata.normalize("NFKD", text.lower())
+        return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+    assert ngrams.normalise(texts) == [slowly(t) for t in texts]
 
 
 def test_a_stored_name_hashes_as_found() -> None:
