@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 from sqlite_utils import Database
 
 from horizon import ngrams, queries
@@ -480,6 +479,8 @@ class _KeyCounts:
     million items, where counting key by key in Python took two to three."""
 
     def __init__(self, rows: list[tuple[Any, ...]], starts: list[str]) -> None:
+        from scipy import sparse  # here, not at the top: every command imports this module
+
         slot_of = np.searchsorted(np.array(starts), np.array([r[1] for r in rows]), "right") - 1
         slots = len(starts)
         self.rows, self.now, self.slot_of = rows, slots - 1, slot_of
@@ -556,6 +557,8 @@ class _KeyCounts:
     def carrying(self, keys: list[str]) -> dict[str, list[tuple[Any, ...]]]:
         """The period's rows that count towards each of these keys, in the rows' order."""
         out: dict[str, list[tuple[Any, ...]]] = {key: [] for key in keys}
+        from scipy import sparse
+
         terms = [k for k in keys if not k.startswith(TOPIC)]
         having = sparse.csr_matrix(self.title_keys[:, [self.column(k) for k in terms]])
         now = np.flatnonzero(self.slot_of == self.now).tolist()
