@@ -449,6 +449,21 @@ def test_a_pull_with_nothing_to_parse_starts_no_parse_process(project, feed_sour
     assert {"source_id": "same", "status": "unchanged"} in second
 
 
+def test_a_pull_that_cannot_fork_parses_on_the_store_thread(project, feed_source, monkeypatch):
+    from horizon import pull
+
+    def refuse(*args, **kwargs):
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # fork's EAGAIN
+
+    monkeypatch.setattr(pull, "ProcessPoolExecutor", refuse)
+    sources = [feed_source(f"s{i}", name) for i, name in enumerate(PARSED_APART)]
+    items, fetches = pull_with(project, sources, 2)
+    runs = list(project.db().query("SELECT parse_workers, parse_workers_lost FROM runs"))
+    assert runs == [{"parse_workers": 0, "parse_workers_lost": 1}]
+    assert {f["status"] for f in fetches} <= {"ok", "parse-warning"}, fetches
+    assert {i["source_id"] for i in items} == {f"s{i}" for i in range(len(PARSED_APART))}
+
+
 def test_how_many_parse_processes_a_pull_starts(monkeypatch):
     from horizon.pull import AUTO_PARSE_SOURCES, parse_workers
 

@@ -556,9 +556,9 @@ class _KeyCounts:
 
     def carrying(self, keys: list[str]) -> dict[str, list[tuple[Any, ...]]]:
         """The period's rows that count towards each of these keys, in the rows' order."""
-        out: dict[str, list[tuple[Any, ...]]] = {key: [] for key in keys}
         from scipy import sparse
 
+        out: dict[str, list[tuple[Any, ...]]] = {key: [] for key in keys}
         terms = [k for k in keys if not k.startswith(TOPIC)]
         having = sparse.csr_matrix(self.title_keys[:, [self.column(k) for k in terms]])
         now = np.flatnonzero(self.slot_of == self.now).tolist()

@@ -273,10 +273,14 @@ class _ParsePool:
             with self.store_busy, warnings.catch_warnings():
                 # Python 3.12+ warns of forking beside threads: see the class's docstring.
                 warnings.simplefilter("ignore", DeprecationWarning)
-                self.pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context("fork")
-                )
-                self.pool.submit(int)  # with "fork", the first job forks every process, now
+                try:
+                    self.pool = ProcessPoolExecutor(
+                        max_workers=self.workers, mp_context=multiprocessing.get_context("fork")
+                    )
+                    self.pool.submit(int)  # with "fork", the first job forks every process, now
+                except OSError:  # no fork allowed now (a process limit, no memory)
+                    self.lost = True  # the store thread parses everything
+                    return None
             self.started = self.workers
         return None if self.lost else self.pool
 
