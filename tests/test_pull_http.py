@@ -464,6 +464,17 @@ def test_a_pull_that_cannot_fork_parses_on_the_store_thread(project, feed_source
     assert {i["source_id"] for i in items} == {f"s{i}" for i in range(len(PARSED_APART))}
 
 
+def test_the_closing_line_says_how_the_feeds_were_parsed():
+    from horizon.commands.pull import _parsed_by
+
+    assert _parsed_by(0, False) == ""  # none were needed, or none asked for
+    assert _parsed_by(1, False) == " Feeds parsed in 1 parse process."
+    assert _parsed_by(2, True) == (
+        " Feeds parsed in 2 parse processes; they stopped, and this process parsed the rest."
+    )
+    assert "could not be started" in _parsed_by(0, True)
+
+
 def test_how_many_parse_processes_a_pull_starts(monkeypatch):
     from horizon.pull import AUTO_PARSE_SOURCES, parse_workers
 

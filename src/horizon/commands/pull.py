@@ -104,7 +104,7 @@ def pull(
 
 def _parsed_by(workers: int, lost: bool) -> str:
     if not workers:
-        return ""
+        return " The parse processes could not be started; this process parsed." if lost else ""
     said = f" Feeds parsed in {workers} parse process{'es' if workers > 1 else ''}"
     return said + ("; they stopped, and this process parsed the rest." if lost else ".")
 
