@@ -494,7 +494,7 @@ class _KeyCounts:
         folded = fold_words(list(title_index))
         flat = list(itertools.chain.from_iterable(folded))
         self.vocabulary = list(dict.fromkeys(flat))
-        self.word_id = word_id = {w: i for i, w in enumerate(self.vocabulary)}
+        word_id = {w: i for i, w in enumerate(self.vocabulary)}
         ids = np.fromiter(map(word_id.__getitem__, flat), np.int64, len(flat))
         owner = np.repeat(np.arange(len(folded)), [len(words) for words in folded])
         kept = np.fromiter(map(_keep, self.vocabulary), bool, len(self.vocabulary))[ids]
@@ -527,6 +527,7 @@ class _KeyCounts:
             for name in (names or "").split(",") if slot >= 0 else ():
                 if name:
                     self.topics[TOPIC + name][slot] += alike
+        self.columns: dict[str, int] = {}  # the title-key matrix's column of each term named
 
     def name(self, code: int) -> str:
         """A term's name from its number: a word's index, or after them a pair's."""
@@ -536,31 +537,26 @@ class _KeyCounts:
         first, second = divmod(code - size, size)
         return f"{self.vocabulary[first]} {self.vocabulary[second]}"
 
-    def column(self, name: str) -> int:
-        """The title-key matrix's column of a term (the reverse of `name`)."""
-        size, words = len(self.vocabulary), name.split(" ")
-        code = self.word_id[words[0]]
-        if len(words) == 2:
-            code = size + code * size + self.word_id[words[1]]
-        return int(np.searchsorted(self.codes, code))
-
     def frequent(self, min_count: int) -> dict[str, list[int]]:
         """Each key at least `min_count` rows of the period count towards: its counts, the
         baseline periods' first, the period's last."""
         now = self.terms[self.now].toarray().ravel()
         columns = np.flatnonzero(now >= min_count)
         series = self.terms[:, columns].toarray().T.tolist()
-        found = {self.name(int(self.codes[k])): s for k, s in zip(columns, series, strict=True)}
+        names = [self.name(int(self.codes[k])) for k in columns]
+        self.columns.update(zip(names, columns.tolist(), strict=True))
+        found = dict(zip(names, series, strict=True))
         found.update((k, v) for k, v in self.topics.items() if v[-1] >= min_count)
         return found
 
     def carrying(self, keys: list[str]) -> dict[str, list[tuple[Any, ...]]]:
-        """The period's rows that count towards each of these keys, in the rows' order."""
+        """The period's rows that count towards each of these keys (as `frequent` named
+        them), in the rows' order."""
         from scipy import sparse
 
         out: dict[str, list[tuple[Any, ...]]] = {key: [] for key in keys}
         terms = [k for k in keys if not k.startswith(TOPIC)]
-        having = sparse.csr_matrix(self.title_keys[:, [self.column(k) for k in terms]])
+        having = sparse.csr_matrix(self.title_keys[:, [self.columns[k] for k in terms]])
         now = np.flatnonzero(self.slot_of == self.now).tolist()
         for row, title in zip(
             [self.rows[i] for i in now], self.title_of[now].tolist(), strict=True

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -234,8 +235,9 @@ class Rows:
     indptr: np.ndarray
     shape: tuple[int, int]
 
-    @property
+    @cached_property
     def row_of_each(self) -> np.ndarray:
+        """Each entry's row (a product takes it once per theme)."""
         return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
 
     def __matmul__(self, vector: np.ndarray) -> np.ndarray:

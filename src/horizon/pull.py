@@ -264,8 +264,12 @@ class _ParsePool:
         fork = "fork" in multiprocessing.get_all_start_methods()  # none on Windows
         self.workers = workers if fork else 0  # else the store thread parses everything
         self.pool: ProcessPoolExecutor | None = None
-        self.started, self.lost = 0, False  # how many were started; whether they broke
+        self.lost = False  # they broke, or could not be forked
         self.store_busy = threading.Lock()
+
+    @property
+    def started(self) -> int:
+        return self.workers if self.pool is not None else 0
 
     def get(self) -> Executor | None:
         """The processes (forked now, if this is the first body to parse), or None."""
@@ -279,9 +283,8 @@ class _ParsePool:
                     )
                     self.pool.submit(int)  # with "fork", the first job forks every process, now
                 except OSError:  # no fork allowed now (a process limit, no memory)
-                    self.lost = True  # the store thread parses everything
-                    return None
-            self.started = self.workers
+                    self.close()  # any process that did start
+                    self.pool, self.lost = None, True  # the store thread parses everything
         return None if self.lost else self.pool
 
     def close(self) -> None:

@@ -180,12 +180,8 @@ def save_items(
                 "fetch_id": fetch_id,
                 "dossier": dossier,
             }
-            cursor = db.execute(
-                f"INSERT INTO items ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
-                list(values.values()),
-            )
             result.new += 1
-            result.new_ids.append(int(cursor.lastrowid or 0))
+            result.new_ids.append(insert_row(db, "items", values))
             indexed.append((result.new_ids[-1], item.values["title"], item.values["text"]))
             continue
         if dossier and old["dossier"] != dossier:
@@ -202,10 +198,7 @@ def save_items(
             changes.update(
                 content_hash=item.content_hash, version=old["version"] + 1, changed_at=stamp
             )
-            db.execute(
-                f"UPDATE items SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
-                [*changes.values(), old["id"]],
-            )
+            update_row(db, "items", old["id"], changes)
             result.updated += 1
             result.changed_ids.append(old["id"])
         else:
