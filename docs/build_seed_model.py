@@ -5,7 +5,8 @@ python docs/build_seed_model.py          # rewrite src/horizon/data/seed-model.{
 python docs/build_seed_model.py --check  # exit 1 if the labelled sets changed since (a test
                                          # runs this)
 
-It learns from tests/data/tagging-{dev,holdout,blind,final,extra-a,extra-b}.jsonl (1,565 items).
+It learns from tests/data/tagging-{dev,holdout,blind,final}.jsonl and
+tagging-extra-{a,b,c,d,e}.jsonl (2,045 items).
 tagging-fresh.jsonl is left out on purpose: it measures the seed model on items it never saw
 (docs/taxonomy.md).
 """
@@ -30,6 +31,9 @@ SETS = [
     "tagging-final.jsonl",
     "tagging-extra-a.jsonl",
     "tagging-extra-b.jsonl",
+    "tagging-extra-c.jsonl",
+    "tagging-extra-d.jsonl",
+    "tagging-extra-e.jsonl",
 ]
 OUT = ROOT / "src" / "horizon" / learn.SEED_MODEL
 INFO = ROOT / "src" / "horizon" / learn.SEED_INFO

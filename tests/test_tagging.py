@@ -292,17 +292,20 @@ FLOORS = {
     "tagging-holdout.jsonl": (0.83, 0.80),
     "tagging-blind.jsonl": (0.91, 0.80),
     "tagging-final.jsonl": (0.80, 0.60),  # human-behaviour precision is the weak spot here
+    # three sets of 160, each leaning on one or two themes: measured together
+    "tagging-extra-c.jsonl tagging-extra-d.jsonl tagging-extra-e.jsonl": (0.69, 0.65),
 }
 
 
-@pytest.mark.parametrize("name", sorted(FLOORS))
-def test_rules_quality_floor(shipped, name):
+@pytest.mark.parametrize("names", sorted(FLOORS))
+def test_rules_quality_floor(shipped, names):
     from horizon.default_plugins.keywords import KeywordTagger
 
-    macro_floor, precision_floor = FLOORS[name]
+    macro_floor, precision_floor = FLOORS[names]
     tagger = KeywordTagger()
     tagger.prepare(TaggingContext(shipped))
-    result = evaluate(read_jsonl(DATA / name, labelled=True), TaggerSet([tagger], shipped))
+    examples = [pair for name in names.split() for pair in read_jsonl(DATA / name, labelled=True)]
+    result = evaluate(examples, TaggerSet([tagger], shipped))
     assert result.items > 200
     assert result.macro_f1 >= macro_floor, result.as_json()
     for theme, scores in result.per_theme.items():
@@ -693,13 +696,13 @@ def test_seed_model_is_built_from_the_current_labelled_sets():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-# The fresh set was written after the rules and the seed model, and measured once (see
-# tests/data/TAGGING-FRESH.md): a floor under that first figure, with the seed model.
+# The fresh set was written after the rules and the seed model, and is in neither (see
+# tests/data/TAGGING-FRESH.md): a floor under its figure with the rules and the seed model.
 def test_quality_floor_on_unseen_items_with_the_seed_model(project):
     project.write_config([])
     result = project.run("tagger", "evaluate", str(DATA / "tagging-fresh.jsonl"), "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["macro_f1"] >= 0.76
+    assert json.loads(result.stdout)["macro_f1"] >= 0.78
 
 
 def test_taggers_can_be_switched_off_in_feeds_yaml(project, tmp_path):
