@@ -24,6 +24,8 @@ from horizon.taxonomy import load_taxonomy
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SETS = ["tagging-dev.jsonl", "tagging-holdout.jsonl", "tagging-blind.jsonl", "tagging-final.jsonl"]
+# three sets of 160 written in one round, each leaning on one or two themes: measured pooled
+POOLED = ["tagging-extra-c.jsonl", "tagging-extra-d.jsonl", "tagging-extra-e.jsonl"]
 
 
 def row(name: str, result) -> str:  # type: ignore[no-untyped-def]
@@ -41,6 +43,14 @@ def main() -> None:
     print("Rules alone (the `keywords` tagger):")
     for name, pairs in sets.items():
         print(row(f"{name} ({len(pairs)})", evaluate(pairs, TaggerSet([rules], taxonomy))))
+    later = [
+        pair
+        for name in POOLED
+        if (DATA / name).exists()
+        for pair in read_jsonl(DATA / name, labelled=True)
+    ]
+    if later:
+        print(row(f"extra-c+d+e ({len(later)})", evaluate(later, TaggerSet([rules], taxonomy))))
     dev = sets["tagging-dev.jsonl"]
     unseen = {k: v for k, v in sets.items() if k != "tagging-dev.jsonl"}
     print("\nRules + model trained on N dev items (mean of 3 draws), on unseen sets:")
