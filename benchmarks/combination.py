@@ -2,7 +2,7 @@
 
     python benchmarks/combination.py
 
-Four folds, each with the rules as they were before its test set was first read (the shipped
+Five folds, each with the rules as they were before its test set was first read (the shipped
 taxonomy at that commit, from git history) and a model (horizon's TF-IDF + logistic regression)
 trained on the other sets:
 
@@ -12,11 +12,16 @@ trained on the other sets:
        trained on dev + holdout + blind + final
     D: test extra-c + extra-d + extra-e (480 items), rules of 8657b41 (before they were read),
        model trained on the six sets above (1,565)
+    E: test extra-f + extra-g + extra-h (480 items), rules of b68c133 (before they were read),
+       model trained on the nine sets above (2,045)
 
 For each: the rules alone, the model alone, the combination used before 2026-11-30 (the rules
-decide; the model adds a theme at p >= 0.91 and vetoes a weak rule hit at p <= 0.1), and the
-mean of the two given at a threshold, both at the shipped AGREE and at the threshold that
-5-fold cross-validation on the training sets alone picks. Needs the git history (a clone).
+decide; the model adds a theme at p >= 0.91 and vetoes a weak rule hit at p <= 0.1), the equal
+mean of the two given at 0.3 (shipped until b68c133), the weighted mean as shipped (the model
+weighing MODEL_WEIGHT, given at AGREE), and the weight and threshold that 5-fold
+cross-validation on the training sets alone picks. Then the mean over the folds of every weight
+and threshold of the grid, from which the shipped pair was chosen. Needs the git history (a
+clone); about 30 s.
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ import yaml
 from horizon import learn
 from horizon.config import THEME_IDS
 from horizon.default_plugins.keywords import KeywordTagger
-from horizon.tagging import AGREE, Doc, TaggingContext, evaluate_predictions, read_jsonl
-from horizon.taxonomy import Taxonomy
+from horizon.tagging import Doc, TaggingContext, evaluate_predictions, read_jsonl
+from horizon.taxonomy import AGREE, MODEL_WEIGHT, Taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -46,8 +51,15 @@ FOLDS = [
         "8657b41",
         ["dev", "holdout", "blind", "final", "extra-a", "extra-b"],
     ),
+    (
+        "E",
+        ["extra-f", "extra-g", "extra-h"],
+        "b68c133",
+        ["dev", "holdout", "blind", "final", "extra-a", "extra-b", "extra-c", "extra-d", "extra-e"],
+    ),
 ]
 GRID = [0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55]
+WEIGHTS = [0.5, 0.6, 0.7, 0.8]  # the model's weight in the mean
 Scores = list[dict[str, float]]  # per item: theme -> confidence or probability
 
 
@@ -75,8 +87,10 @@ def before(r: float, p: float) -> bool:
     return conf >= 0.5
 
 
-def mean_at(threshold: float) -> Callable[[float, float], bool]:
-    return lambda r, p: (r + p) / 2 >= threshold
+def mean_at(threshold: float, weight: float = 0.5) -> Callable[[float, float], bool]:
+    """Given where the mean of the rules' confidence and the model's probability, the model
+    weighing `weight`, reaches the threshold (as `TaggerSet.combine`)."""
+    return lambda r, p: (1 - weight) * r + weight * p >= threshold
 
 
 def predict(rules: Scores, model: Scores, given: Callable[[float, float], bool]) -> list[set[str]]:
@@ -91,6 +105,7 @@ def macro(predicted: list[set[str]], gold: list[set[str]]) -> float:
 
 
 def main() -> None:
+    table: dict[tuple[float, float], list[float]] = {}
     for name, test_sets, commit, train_sets in FOLDS:
         taxonomy = old_taxonomy(commit)
         train = [
@@ -104,13 +119,14 @@ def main() -> None:
             for pair in read_jsonl(DATA / f"tagging-{s}.jsonl", labelled=True)
         ]
         gold = [labels for _, labels in test]
-        # The threshold, chosen on the training sets alone: out-of-fold model probabilities.
+        # Weight and threshold, chosen on the training sets alone: out-of-fold probabilities.
         folds = learn.cross_validate(train)
         train_rules = rule_scores(taxonomy, [train[i][0] for i, _ in folds])
         train_gold = [train[i][1] for i, _ in folds]
         train_model = [probs for _, probs in folds]
         chosen = max(
-            GRID, key=lambda t: macro(predict(train_rules, train_model, mean_at(t)), train_gold)
+            ((w, t) for w in WEIGHTS for t in GRID),
+            key=lambda c: macro(predict(train_rules, train_model, mean_at(c[1], c[0])), train_gold),
         )
         model = learn.fit(train)
         docs = [doc for doc, _ in test]
@@ -121,8 +137,15 @@ def main() -> None:
             ("rules alone", predict(rules, scores, lambda r, p: r >= 0.5)),
             ("model alone", predict(rules, scores, lambda r, p: p >= 0.5)),
             ("before: add at 0.91, veto at 0.1", predict(rules, scores, before)),
-            (f"mean at AGREE {AGREE}", predict(rules, scores, mean_at(AGREE))),
-            (f"mean at {chosen} (CV on training)", predict(rules, scores, mean_at(chosen))),
+            ("equal mean at 0.3 (to b68c133)", predict(rules, scores, mean_at(0.3))),
+            (
+                f"model {MODEL_WEIGHT} at {AGREE} (shipped)",
+                predict(rules, scores, mean_at(AGREE, MODEL_WEIGHT)),
+            ),
+            (
+                f"model {chosen[0]} at {chosen[1]} (CV, training)",
+                predict(rules, scores, mean_at(chosen[1], chosen[0])),
+            ),
         ]
         print(
             f"\nFold {name}: test {' + '.join(test_sets)} ({len(test)}), rules of {commit}, "
@@ -135,10 +158,15 @@ def main() -> None:
                 for t, v in result.per_theme.items()
             )
             print(f"  {label:34s} macro-F1 {result.macro_f1:.3f}   {per}")
-        grid = "  ".join(
-            f"{t:.2f}: {macro(predict(rules, scores, mean_at(t)), gold):.3f}" for t in GRID
-        )
-        print(f"  the mean at each threshold         {grid}")
+        for w in WEIGHTS:
+            for t in GRID:
+                table.setdefault((w, t), []).append(
+                    macro(predict(rules, scores, mean_at(t, w)), gold)
+                )
+    print(f"\nMean macro-F1 over the {len(FOLDS)} folds, by the model's weight and the threshold:")
+    print("  weight " + "".join(f"{t:>7.2f}" for t in GRID))
+    for w in WEIGHTS:
+        print(f"  {w:6.1f} " + "".join(f"{sum(table[(w, t)]) / len(FOLDS):7.3f}" for t in GRID))
 
 
 if __name__ == "__main__":

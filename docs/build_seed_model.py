@@ -6,7 +6,7 @@ python docs/build_seed_model.py --check  # exit 1 if the labelled sets changed s
                                          # runs this)
 
 It learns from tests/data/tagging-{dev,holdout,blind,final}.jsonl and
-tagging-extra-{a,b,c,d,e}.jsonl (2,045 items).
+tagging-extra-{a,b,c,d,e,f,g,h}.jsonl (2,525 items).
 tagging-fresh.jsonl is left out on purpose: it measures the seed model on items it never saw
 (docs/taxonomy.md).
 """
@@ -34,6 +34,9 @@ SETS = [
     "tagging-extra-c.jsonl",
     "tagging-extra-d.jsonl",
     "tagging-extra-e.jsonl",
+    "tagging-extra-f.jsonl",
+    "tagging-extra-g.jsonl",
+    "tagging-extra-h.jsonl",
 ]
 OUT = ROOT / "src" / "horizon" / learn.SEED_MODEL
 INFO = ROOT / "src" / "horizon" / learn.SEED_INFO

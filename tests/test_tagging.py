@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from horizon import learn
 from horizon.errors import ConfigError
 from horizon.rules import RuleSet, fold, fold_words
 from horizon.tagging import Doc, TaggerSet, TaggingContext, evaluate, read_jsonl
@@ -235,6 +236,8 @@ def test_evidence_names_terms_and_fields(rules):
         ),
         ({"agree": 0}, "'agree'"),
         ({"agree": 1.5}, "'agree'"),
+        ({"model_weight": -0.1}, "'model_weight'"),
+        ({"model_weight": 2}, "'model_weight'"),
     ],
 )
 def test_bad_taxonomy_overrides_are_clear_errors(override, message):
@@ -273,10 +276,13 @@ def test_taxonomy_file_from_feeds_yaml(project, tmp_path):
     project.write_config([], taxonomy="extra-taxonomy.yaml")
     out = project.run("tagger", "status", "--json")
     assert out.exit_code == 0, out.output
-    assert json.loads(out.stdout)["agree"] == 0.3
-    (project.root / "extra-taxonomy.yaml").write_text("agree: 0.45\n")
-    assert json.loads(project.run("tagger", "status", "--json").stdout)["agree"] == 0.45
-    assert "reaches 0.45 (the taxonomy's `agree`)" in project.run("tagger", "status").stdout
+    status = json.loads(out.stdout)
+    assert (status["agree"], status["model_weight"]) == (0.4, 0.7)
+    (project.root / "extra-taxonomy.yaml").write_text("agree: 0.45\nmodel_weight: 0.5\n")
+    status = json.loads(project.run("tagger", "status", "--json").stdout)
+    assert (status["agree"], status["model_weight"]) == (0.45, 0.5)
+    text = project.run("tagger", "status").stdout
+    assert "weighing 0.5 (the taxonomy's `model_weight`), reaches 0.45 (its `agree`)" in text
     (project.root / "extra-taxonomy.yaml").write_text(
         "topics:\n  vgt-board:\n    theme: board\n    label: VGT\n"
     )
@@ -417,18 +423,18 @@ def test_classify_and_evaluate_files(project, tmp_path):
     }
     assert out[0]["evidence"]["legislation"]["keywords"]["evidence"]["matches"]
     assert out[1] == {**out[1], "id": 7, "themes": [], "topics": []}
-    evaluated = project.run("tagger", "evaluate", str(DATA / "tagging-holdout.jsonl"), "--json")
+    # the fresh set: the seed model learned from the others, so it makes no errors there
+    fresh = str(DATA / "tagging-fresh.jsonl")
+    evaluated = project.run("tagger", "evaluate", fresh, "--json")
     data = json.loads(evaluated.stdout)
-    assert data["items"] == 216 and 0.8 < data["macro_f1"] <= 1
+    assert data["items"] == 200 and 0.8 < data["macro_f1"] < 1
     assert set(data["themes"]["technology"]) >= {"precision", "recall", "f1"}
-    table = project.run("tagger", "evaluate", str(DATA / "tagging-holdout.jsonl"), "--errors")
-    assert table.exit_code == 0 and f"macro-F1 {data['macro_f1']:.3f} over 216 item(s)" in (
+    table = project.run("tagger", "evaluate", fresh, "--errors")
+    assert table.exit_code == 0 and f"macro-F1 {data['macro_f1']:.3f} over 200 item(s)" in (
         table.stdout
     )
     assert "predicted" in table.stdout  # the errors table
-    with_errors = project.run(
-        "tagger", "evaluate", str(DATA / "tagging-holdout.jsonl"), "--errors", "--json"
-    )
+    with_errors = project.run("tagger", "evaluate", fresh, "--errors", "--json")
     assert json.loads(with_errors.stdout)["errors"]
 
 
@@ -590,8 +596,8 @@ def test_a_plain_no_stores_no_evidence(project):
     assert given  # what was given keeps its evidence
 
 
-def test_combine_averages_rules_and_models():
-    from horizon.tagging import AGREE, AutoTag, TaggerSet
+def test_combine_weighs_rules_and_models():
+    from horizon.tagging import AGREE, MODEL_WEIGHT, AutoTag, TaggerSet
 
     class Named:
         def __init__(self, name, role):
@@ -605,17 +611,35 @@ def test_combine_averages_rules_and_models():
             tags["keywords"] = [AutoTag("theme", "technology", rules, rules)]
         return combiner.combine(tags)[("theme", "technology")] >= 0.5
 
-    assert AGREE == 0.3 and load_taxonomy().agree == AGREE
-    assert given(None, 0.65) and not given(None, 0.55)  # a model alone adds when fairly sure
-    assert given(0.5, 0.15) and not given(0.5, 0.05)  # and vetoes a bare rule hit when sure
-    assert given(0.6, 0.0)  # a rule hit at 1.2 times the threshold is never vetoed
+    shipped = load_taxonomy()
+    assert (AGREE, MODEL_WEIGHT) == (0.4, 0.7) == (shipped.agree, shipped.model_weight)
+    combiner.taxonomy = shipped
+    assert given(None, 0.58) and not given(None, 0.56)  # a model alone adds when fairly sure
+    assert given(0.5, 0.37) and not given(0.5, 0.35)  # and vetoes a bare rule hit when unsure
+    assert given(1.0, 0.15) and not given(1.0, 0.13)  # a strong rule hit only when sure
     # Without a supporting opinion, the rules decide alone.
     only_rules = combiner.combine({"keywords": [AutoTag("theme", "legislation", 3, 0.5)]})
     assert only_rules[("theme", "legislation")] == 0.5
-    # A deployment that wants fewer, surer tags raises `agree` in its taxonomy override.
-    combiner.taxonomy = load_taxonomy({"agree": 0.4})
-    assert given(None, 0.85) and not given(None, 0.75)
-    assert given(0.5, 0.35) and not given(0.5, 0.25)
+    # A deployment that wants fewer, surer tags raises `agree` in its taxonomy override; one
+    # that trusts its rules more lowers `model_weight` (at 0.5, the plain mean).
+    combiner.taxonomy = load_taxonomy({"agree": 0.5})
+    assert given(None, 0.72) and not given(None, 0.7)
+    combiner.taxonomy = load_taxonomy({"model_weight": 0.5, "agree": 0.3})
+    assert given(None, 0.65) and not given(None, 0.55)
+    assert given(0.5, 0.15) and not given(0.5, 0.05)
+    assert given(0.6, 0.0)  # at the plain mean a rule hit at 1.2 times the threshold stays
+
+    # Two models count by the examples they learned from: a small one barely moves a large one.
+    combiner = TaggerSet(
+        [Named("keywords", "primary"), Named("seed", "supporting"), Named("model", "supporting")],
+        shipped,
+    )
+    large = AutoTag("theme", "technology", 0.9, 0.9, weight=2000)
+    small = AutoTag("theme", "technology", 0.1, 0.1, weight=100)
+    both = combiner.combine({"seed": [large], "model": [small]})[("theme", "technology")]
+    assert both == pytest.approx(min(1.0, 0.7 * (0.9 * 2000 + 0.1 * 100) / 2100 * 0.5 / 0.4))
+    small.weight = large.weight  # as many examples each: the plain mean of the two, 0.5
+    assert combiner.combine({"seed": [large], "model": [small]})[("theme", "technology")] < 0.5
 
 
 def test_seed_model_tags_a_new_store_and_can_be_left_out(project, tmp_path):
@@ -629,6 +653,7 @@ def test_seed_model_tags_a_new_store_and_can_be_left_out(project, tmp_path):
     out = json.loads(project.run("tagger", "classify", str(path)).stdout)
     seeded = out["evidence"]["organisational"]["seed"]["evidence"]
     assert seeded["model"] == "seed" and 0.5 < seeded["probability"] <= 1
+    assert seeded["examples"] == learn.seed_info()["examples"] > 2000  # its weight
     assert "europol" in seeded["because"]
     rules = json.loads(project.run("tagger", "classify", "-t", "keywords", str(path)).stdout)
     assert {name for by in rules["evidence"].values() for name in by} == {"keywords"}
@@ -702,7 +727,7 @@ def test_quality_floor_on_unseen_items_with_the_seed_model(project):
     project.write_config([])
     result = project.run("tagger", "evaluate", str(DATA / "tagging-fresh.jsonl"), "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["macro_f1"] >= 0.78
+    assert json.loads(result.stdout)["macro_f1"] >= 0.82
 
 
 def test_taggers_can_be_switched_off_in_feeds_yaml(project, tmp_path):

@@ -22,7 +22,7 @@ from sqlite_utils import Database
 from horizon.config import THEME_IDS
 from horizon.db import transaction
 from horizon.errors import UsageError
-from horizon.taxonomy import AGREE, Taxonomy
+from horizon.taxonomy import AGREE, MODEL_WEIGHT, Taxonomy
 from horizon.textutil import iso, utcnow
 
 KINDS = ("theme", "topic", "fourp")
@@ -51,6 +51,9 @@ class AutoTag:
     score: float
     confidence: float  # 0..1; 0.5 is the tagger's own threshold
     evidence: Any = None
+    # How much this opinion counts among the supporting taggers' (a model: the examples it
+    # learned from); the primary taggers' strongest opinion counts whatever its weight.
+    weight: float = 1.0
 
     @property
     def assigned(self) -> bool:
@@ -128,12 +131,13 @@ class TaggerSet:
         """One confidence per tag from the rules (primary taggers) and the models (supporting).
 
         Without a model, the rules decide. Where models have an opinion, the tag's confidence
-        is the mean of the rules' and the models' (the models' own mean), scaled so that a
-        mean of the taxonomy's `agree` (`AGREE` unless overridden) lands on the 0.5 at which a
-        tag is given.
+        is a weighted mean of the rules' and the models' (the models' own mean, each weighing
+        its `AutoTag.weight`: the examples it learned from), the models weighing the
+        taxonomy's `model_weight`, scaled so that a mean of its `agree` lands on the 0.5 at
+        which a tag is given.
         """
         primary: dict[tuple[str, str], float] = {}
-        support: dict[tuple[str, str], list[float]] = {}
+        support: dict[tuple[str, str], list[tuple[float, float]]] = {}
         for name, tags in by_tagger.items():
             role = self.roles.get(name, "primary")
             for tag in tags:
@@ -141,13 +145,14 @@ class TaggerSet:
                 if role == "primary":
                     primary[key] = max(primary.get(key, 0.0), tag.confidence)
                 else:
-                    support.setdefault(key, []).append(tag.confidence)
+                    support.setdefault(key, []).append((tag.confidence, max(tag.weight, 1e-9)))
         combined = dict(primary)
         agree = self.taxonomy.agree if self.taxonomy is not None else AGREE
+        weight = self.taxonomy.model_weight if self.taxonomy is not None else MODEL_WEIGHT
         for key, values in support.items():
-            p = sum(values) / len(values)
+            p = sum(c * w for c, w in values) / sum(w for _, w in values)
             rules = primary.get(key, 0.0)
-            combined[key] = min(1.0, (rules + p) / 2 * (0.5 / agree))
+            combined[key] = min(1.0, ((1 - weight) * rules + weight * p) * (0.5 / agree))
         return combined
 
 

@@ -73,13 +73,15 @@ class FourP(BaseModel):
     rules: list[Rule] = Field(default_factory=list)
 
 
-# The rules and the models give a tag together when the mean of the rules' confidence and the
-# models' probability reaches this: the threshold with the best mean macro-F1 over three sets
-# the rules and the model had not seen (`python benchmarks/combination.py`, docs/taxonomy.md).
-# A model alone then adds a tag the rules did not see at a probability of 0.6, and vetoes a
-# rule hit at the rules' threshold below 0.1; a rule hit at 1.2 times the threshold is never
-# vetoed. Higher values give fewer, surer tags (`agree:` in the taxonomy or its override).
-AGREE = 0.3
+# The rules and the models give a tag together when a weighted mean of the rules' confidence
+# and the models' probability reaches AGREE, the models weighing MODEL_WEIGHT: the pair with
+# the best mean macro-F1 over five sets the rules and the model had not seen
+# (`python benchmarks/combination.py`, docs/taxonomy.md). A model alone then adds a tag the
+# rules did not see at a probability of 0.57, and vetoes a rule hit at the rules' threshold
+# below 0.36 and one at twice the threshold below 0.15. Higher `agree` gives fewer, surer
+# tags; a lower `model_weight` trusts the rules more (both in the taxonomy or its override).
+AGREE = 0.4
+MODEL_WEIGHT = 0.7
 
 
 class Taxonomy(BaseModel):
@@ -88,6 +90,7 @@ class Taxonomy(BaseModel):
     version: str = "1"
     threshold: float = Field(default=3.0, gt=0)
     agree: float = Field(default=AGREE, gt=0, le=1)
+    model_weight: float = Field(default=MODEL_WEIGHT, ge=0, le=1)
     title_bonus: float = Field(default=1.0, ge=0)
     text_chars: int = Field(default=2000, ge=100, le=1_000_000)
     ignore: list[str] = Field(default_factory=list)

@@ -159,6 +159,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         ],
         "taxonomy": ws.taxonomy.version,
         "agree": ws.taxonomy.agree,
+        "model_weight": ws.taxonomy.model_weight,
         "decided_items": decided,
         "models": models,
     }
@@ -172,7 +173,8 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     if any(t.role == "supporting" for t in taggers.taggers):
         out.print(
             f"A tag is given where the mean of the rules' confidence and the models' "
-            f"probability reaches {ws.taxonomy.agree:g} (the taxonomy's `agree`)."
+            f"probability, the models weighing {ws.taxonomy.model_weight:g} (the taxonomy's "
+            f"`model_weight`), reaches {ws.taxonomy.agree:g} (its `agree`)."
         )
     if not models:
         out.print(

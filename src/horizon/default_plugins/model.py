@@ -61,10 +61,14 @@ class ModelTagger(Tagger):
             tags = []
             for theme, values in probabilities.items():
                 p = float(values[row])
-                evidence: dict[str, object] = {"model": self.model_id, "probability": round(p, 4)}
+                evidence: dict[str, object] = {
+                    "model": self.model_id,
+                    "probability": round(p, 4),
+                    "examples": model.examples,  # its weight among the models
+                }
                 if p >= 0.3:
                     evidence["because"] = model.explain(matrix, row, theme)
-                tags.append(AutoTag("theme", theme, p, p, evidence))
+                tags.append(AutoTag("theme", theme, p, p, evidence, weight=model.examples))
             out.append(tags)
         return out
 
