@@ -180,3 +180,48 @@ def test_a_model_counted_otherwise_is_refused() -> None:
     data["char"]["params"]["ngram_range"] = [2, 4]  # not what horizon.ngrams counts
     with pytest.raises(UsageError, match="train"):
         learn.ThemeModel.from_bytes(zlib.compress(json.dumps(data).encode()))
+
+
+def test_a_model_stored_in_the_first_format_still_loads() -> None:
+    """Analysts' models trained before format 2 (decimals in lists, a name -> column map) keep
+    working, and give the probabilities format 2 gives (its float32 arrays round at 1e-7)."""
+    import zlib
+
+    from horizon.errors import UsageError
+
+    model = learn.load_seed()
+    first = {
+        "format": 1,
+        "examples": model.examples,
+        "word": {
+            "params": learn._jsonable(learn.WORD_PARAMS),
+            "vocabulary": {name: i for i, name in enumerate(model.word.names)},
+            "idf": model.word.idf.round(6).tolist(),
+        },
+        "char": {
+            "params": learn._jsonable(learn.CHAR_PARAMS),
+            "vocabulary": {name: i for i, name in enumerate(model.char.names)},
+            "idf": model.char.idf.round(6).tolist(),
+        },
+        "coef": {t: c.round(6).tolist() for t, c in model.coef.items()},
+        "intercept": model.intercept,
+    }
+    old = learn.ThemeModel.from_bytes(zlib.compress(json.dumps(first).encode()))
+    docs = [
+        Doc(i, title, "")
+        for i, title in enumerate(
+            [
+                "Europol takes down a darknet forum",
+                "Council agrees chat control position",
+                "New phone released",
+            ]
+        )
+    ]
+    now, then = model.probabilities(model.features(docs)), old.probabilities(old.features(docs))
+    assert old.word.names == model.word.names and old.examples == model.examples
+    for theme in model.themes:
+        assert np.allclose(now[theme], then[theme], atol=1e-4)
+    assert json.loads(zlib.decompress(model.to_bytes()))["format"] == learn.MODEL_FORMAT == 2
+    first["format"] = 99  # a later horizon's
+    with pytest.raises(UsageError, match="another horizon version"):
+        learn.ThemeModel.from_bytes(zlib.compress(json.dumps(first).encode()))

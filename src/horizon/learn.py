@@ -5,6 +5,7 @@ prediction up. Tagging with a model needs numpy alone; scikit-learn (and scipy) 
 
 from __future__ import annotations
 
+import base64
 import json
 import zlib
 from collections.abc import Sequence
@@ -28,7 +29,9 @@ MIN_EXAMPLES = 40
 # Of the opening text: the labelled items it learns from are a title and a few sentences.
 MODEL_TEXT_CHARS = 500
 MIN_POSITIVES = 5
-MODEL_FORMAT = 1
+# 2: arrays as base64 little-endian float32, names as a list (1: lists of decimals, a name ->
+# column map; still read). Format 2 loads in about a third of the time.
+MODEL_FORMAT = 2
 FEATURE_BATCH = 2000
 # What horizon.ngrams counts: the very features scikit-learn's TfidfVectorizer gives with these
 # parameters (a model it fitted before horizon.ngrams existed still reads the same).
@@ -99,15 +102,15 @@ class ThemeModel:
             "examples": self.examples,
             "word": {
                 "params": _jsonable(WORD_PARAMS),
-                "vocabulary": _columns(self.word),
-                "idf": self.word.idf.round(6).tolist(),
+                "names": self.word.names,
+                "idf": _packed(self.word.idf),
             },
             "char": {
                 "params": _jsonable(CHAR_PARAMS),
-                "vocabulary": _columns(self.char),
-                "idf": self.char.idf.round(6).tolist(),
+                "names": self.char.names,
+                "idf": _packed(self.char.idf),
             },
-            "coef": {t: c.round(6).tolist() for t, c in self.coef.items()},
+            "coef": {t: _packed(c) for t, c in self.coef.items()},
             "intercept": self.intercept,
         }
         return zlib.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"), 6)
@@ -116,7 +119,7 @@ class ThemeModel:
     def from_bytes(cls, blob: bytes) -> ThemeModel:
         data = json.loads(zlib.decompress(blob))
         counted = (data["word"].get("params"), data["char"].get("params"))
-        if data.get("format") != MODEL_FORMAT or counted != (
+        if data.get("format") not in (1, MODEL_FORMAT) or counted != (
             _jsonable(WORD_PARAMS),
             _jsonable(CHAR_PARAMS),
         ):  # horizon.ngrams counts exactly these n-grams
@@ -127,19 +130,30 @@ class ThemeModel:
         return cls(
             _vocabulary(data["word"], "word"),
             _vocabulary(data["char"], "char"),
-            {t: np.array(c) for t, c in data["coef"].items()},
+            {t: _unpacked(c) for t, c in data["coef"].items()},
             {t: float(v) for t, v in data["intercept"].items()},
             int(data["examples"]),
         )
 
 
-def _columns(vocabulary: Vocabulary) -> dict[str, int]:
-    return {name: column for column, name in enumerate(vocabulary.names)}
+def _packed(values: np.ndarray) -> str:
+    return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _unpacked(value: str | list[float]) -> np.ndarray:
+    """An array as `_packed` wrote it (format 2), or a list of decimals (format 1)."""
+    if isinstance(value, str):
+        return np.frombuffer(base64.b64decode(value), dtype="<f4").astype(np.float64)
+    return np.array(value, dtype=np.float64)
 
 
 def _vocabulary(part: dict[str, Any], block: str) -> Vocabulary:
-    columns: dict[str, int] = part["vocabulary"]
-    return Vocabulary(sorted(columns, key=columns.__getitem__), np.array(part["idf"]), block)
+    if "names" in part:
+        names: list[str] = part["names"]
+    else:  # format 1: a name -> column map
+        columns: dict[str, int] = part["vocabulary"]
+        names = sorted(columns, key=columns.__getitem__)
+    return Vocabulary(names, _unpacked(part["idf"]), block)
 
 
 def _features(texts: list[str], word: Vocabulary, char: Vocabulary) -> Rows:
