@@ -2,7 +2,7 @@
 
     python benchmarks/combination.py
 
-Five folds, each with the rules as they were before its test set was first read (the shipped
+Six folds, each with the rules as they were before its test set was first read (the shipped
 taxonomy at that commit, from git history) and a model (horizon's TF-IDF + logistic regression)
 trained on the other sets:
 
@@ -14,6 +14,8 @@ trained on the other sets:
        model trained on the six sets above (1,565)
     E: test extra-f + extra-g + extra-h (480 items), rules of b68c133 (before they were read),
        model trained on the nine sets above (2,045)
+    F: test extra-i + extra-j + extra-k (458 items), rules of e4e3f91 (before they were read),
+       model trained on the twelve sets above (2,525)
 
 For each: the rules alone, the model alone, the combination used before 2026-11-30 (the rules
 decide; the model adds a theme at p >= 0.91 and vetoes a weak rule hit at p <= 0.1), the equal
@@ -56,6 +58,15 @@ FOLDS = [
         ["extra-f", "extra-g", "extra-h"],
         "b68c133",
         ["dev", "holdout", "blind", "final", "extra-a", "extra-b", "extra-c", "extra-d", "extra-e"],
+    ),
+    (
+        "F",
+        ["extra-i", "extra-j", "extra-k"],
+        "e4e3f91",
+        [
+            *("dev", "holdout", "blind", "final", "extra-a", "extra-b"),
+            *("extra-c", "extra-d", "extra-e", "extra-f", "extra-g", "extra-h"),
+        ],
     ),
 ]
 GRID = [0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55]
