@@ -477,6 +477,9 @@ def test_train_model_and_use_it(project):
     item = project.json("items", "show", "1")
     model_rows = [e for e in item["evidence"] if e["tagger"] == "model"]
     assert len(model_rows) == 4 and all("probability" in e["evidence"] for e in model_rows)
+    assert all(e["evidence"]["examples"] == 409 for e in model_rows)  # its weight beside the seed
+    again = project.run("tagger", "train", "--from", str(DATA / "tagging-dev.jsonl")).stdout
+    assert "averaged with the seed model by the examples each learned from: 409 against" in again
 
 
 LENS_ITEMS = [

@@ -92,6 +92,13 @@ def train(
     )
     for name in ("rules", "model", "combined"):
         out.print(f"  {name:9s} {result.metrics[name]['macro_f1']:.3f}")
+    seed = learn.seed_info()
+    if seed is not None and "seed" in ws.taggers().names:
+        out.print(
+            f"(combined: the rules and this model alone. In `pull` it is averaged with the seed "
+            f"model by the examples each learned from: {result.examples:,} against "
+            f"{seed['examples']:,}.)"
+        )
     out.print("Run `horizon retag` to apply it to stored items.")
 
 
