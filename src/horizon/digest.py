@@ -14,7 +14,7 @@ import operator
 import re
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -171,23 +171,9 @@ def build_digest(
     now: datetime,
     sources: Sequence[dict[str, Any]],
 ) -> dict[str, Any]:
-    """Everything the board sees for a period, as data."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        emerging = _emerging_later(pool, db, period, taxonomy, options)
-        return _sections(db, period, taxonomy, options, now, sources, emerging.result)
-
-
-def _sections(
-    db: Database,
-    period: Period,
-    taxonomy: Taxonomy,
-    options: DigestOptions,
-    now: datetime,
-    sources: Sequence[dict[str, Any]],
-    emerging: Callable[[], list[dict[str, Any]]],
-) -> dict[str, Any]:
-    """The digest's sections, built here while `emerging` is found elsewhere (and waited for
-    in its place)."""
+    """Everything the board sees for a period, as data (its emerging terms found on another
+    thread meanwhile)."""
+    emerging = _emerging_later(db, period, taxonomy, options)
     where, params = _period_where(period)
     counts = db.execute(
         "SELECT count(*), sum(CASE WHEN coalesce(r.status, 'unreviewed') != 'unreviewed' "
@@ -272,7 +258,7 @@ def _sections(
         "themes": themes,
         "other_signals": other,
         "stories": stories,
-        "emerging": emerging(),
+        "emerging": emerging.result(),
         "due": [_public(i) for i in due],
         "dossiers": _dossiers(db, period),
         "health": _health(sources),
@@ -280,21 +266,21 @@ def _sections(
 
 
 def _emerging_later(
-    pool: ThreadPoolExecutor,
-    db: Database,
-    period: Period,
-    taxonomy: Taxonomy,
-    options: DigestOptions,
+    db: Database, period: Period, taxonomy: Taxonomy, options: DigestOptions
 ) -> Future[list[dict[str, Any]]]:
-    """Emerging terms, found in the pool on their own read-only connection while the other
-    sections are built: their big read (one to two seconds at a million items) and much of
+    """Emerging terms, found on a thread of their own and their own read-only connection while
+    the other sections are built: their big read (one to two seconds at a million items) and much of
     their counting (numpy) let go of the GIL, as the other sections' queries do. (Splitting
     the read in two by date, on two connections, did not help: each half walks all the tags,
     and both cores are busy already.) A store in memory has no second connection: its terms
     are found here, first."""
     path = db.execute("PRAGMA database_list").fetchone()[2]
     if path:
-        return pool.submit(_read_emerging, path, period, taxonomy, options)
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            return pool.submit(_read_emerging, path, period, taxonomy, options)
+        finally:
+            pool.shutdown(wait=False)  # the thread ends with its one job
     found: Future[list[dict[str, Any]]] = Future()
     found.set_result(_emerging(_tagged_rows(db, period, options), period, taxonomy, options))
     return found
