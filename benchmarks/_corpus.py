@@ -1,4 +1,4 @@
-"""Shared by the benchmarks: real feed items from tests/corpus, parsed once."""
+"""Shared by the benchmarks: real feed items from tests/corpus, parsed once; labelled sets."""
 
 from __future__ import annotations
 
@@ -8,11 +8,20 @@ from pathlib import Path
 from horizon.feeds import parse_document
 from horizon.models import Document
 from horizon.normalise import normalise
+from horizon.tagging import Doc, read_jsonl
 from horizon.textutil import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
 REAL = sorted((CORPUS / "real").glob("*.xml"))
+LABELLED = ROOT / "tests" / "data"
+
+
+def labelled(names: list[str]) -> list[tuple[Doc, set[str]]]:
+    """The items of these labelled sets (`fresh` is tests/data/tagging-fresh.jsonl), pooled;
+    a set not there is skipped."""
+    paths = [LABELLED / f"tagging-{name}.jsonl" for name in names]
+    return [pair for path in paths if path.exists() for pair in read_jsonl(path, labelled=True)]
 
 
 def real_items() -> list[tuple[str, str]]:

@@ -33,15 +33,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
+from _corpus import labelled
 
 from horizon import learn
 from horizon.config import THEME_IDS
 from horizon.default_plugins.keywords import KeywordTagger
-from horizon.tagging import Doc, TaggingContext, evaluate_predictions, read_jsonl
+from horizon.tagging import Doc, TaggingContext, evaluate_predictions
 from horizon.taxonomy import AGREE, MODEL_WEIGHT, Taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "tests" / "data"
 FOLDS = [
     ("A", ["final"], "97059d7", ["dev", "holdout", "blind"]),
     ("B", ["blind"], "951d6d3", ["dev", "holdout"]),
@@ -119,16 +119,7 @@ def main() -> None:
     table: dict[tuple[float, float], list[float]] = {}
     for name, test_sets, commit, train_sets in FOLDS:
         taxonomy = old_taxonomy(commit)
-        train = [
-            pair
-            for s in train_sets
-            for pair in read_jsonl(DATA / f"tagging-{s}.jsonl", labelled=True)
-        ]
-        test = [
-            pair
-            for s in test_sets
-            for pair in read_jsonl(DATA / f"tagging-{s}.jsonl", labelled=True)
-        ]
+        train, test = labelled(train_sets), labelled(test_sets)
         gold = [labels for _, labels in test]
         # Weight and threshold, chosen on the training sets alone: out-of-fold probabilities.
         folds = learn.cross_validate(train)

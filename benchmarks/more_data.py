@@ -13,7 +13,7 @@ combined with the model as `pull` combines them (the shipped weight and AGREE).
 
 from __future__ import annotations
 
-from pathlib import Path
+from _corpus import LABELLED, labelled
 
 from horizon import learn
 from horizon.default_plugins.keywords import KeywordTagger
@@ -25,25 +25,15 @@ from horizon.tagging import (
     TaggerSet,
     TaggingContext,
     evaluate_predictions,
-    read_jsonl,
 )
 from horizon.taxonomy import load_taxonomy
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 OLDER = ["dev", "holdout", "blind", "final", "extra-a", "extra-b"]
 ROUNDS = [
     ["extra-c", "extra-d", "extra-e"],
     ["extra-f", "extra-g", "extra-h"],
     ["extra-i", "extra-j", "extra-k"],
 ]
-
-Examples = list[tuple[Doc, set[str]]]
-
-
-def load(names: list[str]) -> Examples:
-    return [
-        pair for name in names for pair in read_jsonl(DATA / f"tagging-{name}.jsonl", labelled=True)
-    ]
 
 
 def predict(rules: KeywordTagger, model: learn.ThemeModel, docs: list[Doc]) -> list[set[str]]:
@@ -64,18 +54,18 @@ def main() -> None:
         "(the model trained on ...)"
     )
     for round_ in ROUNDS:
-        if not all((DATA / f"tagging-{name}.jsonl").exists() for name in round_):
+        if not all((LABELLED / f"tagging-{name}.jsonl").exists() for name in round_):
             break
         print(f"round {' + '.join(round_)}, after {len(before)} sets:")
         cases = [(name, [name], [n for n in round_ if n != name]) for name in round_]
         cases.append(("fresh", ["fresh"], round_))
-        older = learn.fit(load(before))
+        older = learn.fit(labelled(before))
         pooled: dict[str, list[set[str]]] = {"before": [], "more": []}
         pooled_gold: list[set[str]] = []
         for name, test_sets, added in cases:
-            test = load(test_sets)
+            test = labelled(test_sets)
             docs, gold = [d for d, _ in test], [g for _, g in test]
-            more = learn.fit(load(before + added))
+            more = learn.fit(labelled(before + added))
             small, large = predict(rules, older, docs), predict(rules, more, docs)
             print(
                 f"  {name:8s} ({len(test)}): the sets before "

@@ -19,6 +19,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from _corpus import labelled
+
 from horizon import learn
 from horizon.default_plugins.keywords import KeywordTagger
 from horizon.default_plugins.model import ModelTagger, SeedTagger
@@ -28,12 +30,9 @@ from horizon.taxonomy import load_taxonomy
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SETS = ["tagging-dev.jsonl", "tagging-holdout.jsonl", "tagging-blind.jsonl", "tagging-final.jsonl"]
 # three sets of 160 written in one round, each leaning on one or two themes: measured pooled
-POOLED = ["tagging-extra-c.jsonl", "tagging-extra-d.jsonl", "tagging-extra-e.jsonl"]
+POOLED = ["extra-c", "extra-d", "extra-e"]
 # in neither the rules nor the seed model
-HELD_OUT = {
-    "the fresh set": ["tagging-fresh.jsonl"],
-    "extra-i+j+k": ["tagging-extra-i.jsonl", "tagging-extra-j.jsonl", "tagging-extra-k.jsonl"],
-}
+HELD_OUT = {"the fresh set": ["fresh"], "extra-i+j+k": ["extra-i", "extra-j", "extra-k"]}
 
 
 def row(name: str, result) -> str:  # type: ignore[no-untyped-def]
@@ -51,12 +50,7 @@ def main() -> None:
     print("Rules alone (the `keywords` tagger):")
     for name, pairs in sets.items():
         print(row(f"{name} ({len(pairs)})", evaluate(pairs, TaggerSet([rules], taxonomy))))
-    later = [
-        pair
-        for name in POOLED
-        if (DATA / name).exists()
-        for pair in read_jsonl(DATA / name, labelled=True)
-    ]
+    later = labelled(POOLED)
     if later:
         print(row(f"extra-c+d+e ({len(later)})", evaluate(later, TaggerSet([rules], taxonomy))))
     dev = sets["tagging-dev.jsonl"]
@@ -79,20 +73,15 @@ def main() -> None:
     seed = SeedTagger()
     if not seed.prepare(TaggingContext(taxonomy)):
         return
-    for name, files in HELD_OUT.items():
-        pairs = [
-            pair
-            for f in files
-            if (DATA / f).exists()
-            for pair in read_jsonl(DATA / f, labelled=True)
-        ]
+    held_out = {name: labelled(names) for name, names in HELD_OUT.items()}
+    for name, pairs in held_out.items():
         if not pairs:
             continue
         print(f"\nThe seed model ({seed.version}) on {name} ({len(pairs)}, held out):")
         print(row("rules alone", evaluate(pairs, TaggerSet([rules], taxonomy))))
         print(f"  {'seed model alone':28s} macro-F1 {learn_alone(seed, pairs):.3f}")
         print(row("rules + seed model", evaluate(pairs, TaggerSet([rules, seed], taxonomy))))
-    pairs = read_jsonl(DATA / "tagging-fresh.jsonl", labelled=True)
+    pairs = held_out["the fresh set"]
     if pairs:
         print("\nOn the fresh set, rules + seed + a model of N dev decisions (mean of 3 draws):")
         for n in (50, 100, 200, 409):
