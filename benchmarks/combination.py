@@ -2,7 +2,7 @@
 
     python benchmarks/combination.py
 
-Six folds, each with the rules as they were before its test set was first read (the shipped
+Seven folds, each with the rules as they were before its test set was first read (the shipped
 taxonomy at that commit, from git history) and a model (horizon's TF-IDF + logistic regression)
 trained on the other sets:
 
@@ -16,6 +16,8 @@ trained on the other sets:
        model trained on the nine sets above (2,045)
     F: test extra-i + extra-j + extra-k (458 items), rules of e4e3f91 (before they were read),
        model trained on the twelve sets above (2,525)
+    G: test extra-l + extra-m + extra-n (400 items), rules of b01ea11 (before they were read),
+       model trained on the fifteen sets above (2,983)
 
 For each: the rules alone, the model alone, the combination used before 2026-11-30 (the rules
 decide; the model adds a theme at p >= 0.91 and vetoes a weak rule hit at p <= 0.1), the equal
@@ -66,6 +68,16 @@ FOLDS = [
         [
             *("dev", "holdout", "blind", "final", "extra-a", "extra-b"),
             *("extra-c", "extra-d", "extra-e", "extra-f", "extra-g", "extra-h"),
+        ],
+    ),
+    (
+        "G",
+        ["extra-l", "extra-m", "extra-n"],
+        "b01ea11",
+        [
+            *("dev", "holdout", "blind", "final", "extra-a", "extra-b"),
+            *("extra-c", "extra-d", "extra-e", "extra-f", "extra-g", "extra-h"),
+            *("extra-i", "extra-j", "extra-k"),
         ],
     ),
 ]

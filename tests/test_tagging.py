@@ -300,6 +300,9 @@ FLOORS = {
     "tagging-final.jsonl": (0.80, 0.60),  # human-behaviour precision is the weak spot here
     # three sets of 160, each leaning on one or two themes: measured together
     "tagging-extra-c.jsonl tagging-extra-d.jsonl tagging-extra-e.jsonl": (0.69, 0.65),
+    # the third round (organisational precision is its weak spot) and the fourth (never tuned on)
+    "tagging-extra-i.jsonl tagging-extra-j.jsonl tagging-extra-k.jsonl": (0.66, 0.55),
+    "tagging-extra-l.jsonl tagging-extra-m.jsonl tagging-extra-n.jsonl": (0.60, 0.60),
 }
 
 
@@ -730,21 +733,7 @@ def test_quality_floor_on_unseen_items_with_the_seed_model(project):
     project.write_config([])
     result = project.run("tagger", "evaluate", str(DATA / "tagging-fresh.jsonl"), "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["macro_f1"] >= 0.82
-
-
-# extra-i, -j and -k (tests/data/TAGGING-EXTRA-I.md ...) are held out of the rules and the seed
-# model too; measured once with them as shipped: 0.699.
-def test_quality_floor_on_the_held_out_round_with_the_seed_model(shipped):
-    from horizon.default_plugins.keywords import KeywordTagger
-    from horizon.default_plugins.model import SeedTagger
-
-    taggers = [KeywordTagger(), SeedTagger()]
-    assert all(t.prepare(TaggingContext(shipped)) for t in taggers)
-    names = ["tagging-extra-i.jsonl", "tagging-extra-j.jsonl", "tagging-extra-k.jsonl"]
-    examples = [pair for name in names for pair in read_jsonl(DATA / name, labelled=True)]
-    assert len(examples) == 458
-    assert evaluate(examples, TaggerSet(taggers, shipped)).macro_f1 >= 0.67
+    assert json.loads(result.stdout)["macro_f1"] >= 0.84
 
 
 def test_taggers_can_be_switched_off_in_feeds_yaml(project, tmp_path):
