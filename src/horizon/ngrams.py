@@ -171,20 +171,21 @@ def keys_of(names: Sequence[str], block: str) -> np.ndarray:
     """The hash of each stored n-gram name, as `char_grams` or `word_grams` computes it."""
     if not names:
         return np.zeros(0, dtype=np.uint64)
-    if block == "char":  # a name is one window as it was found, spaces and all
-        return _hash_each(list(names))
-    words = [n.split(" ") for n in names]
-    with np.errstate(over="ignore"):
-        first = _hash_each([w[0] for w in words]) ^ _WORD
-        second = _hash_each([w[-1] for w in words]) ^ _WORD
-        bigram = np.array([len(w) == 2 for w in words])
-        return np.where(bigram, _mix(first * _P + second + _BIGRAM), first)
-
-
-def _hash_each(parts: list[str]) -> np.ndarray:
-    lengths = np.array([len(p) for p in parts], dtype=np.int64)
+    lengths = np.fromiter(map(len, names), dtype=np.int64, count=len(names))
     stop = np.cumsum(lengths)
-    return _Hashes("".join(parts)).spans(stop - lengths, stop)
+    start = stop - lengths
+    hashes = _Hashes("".join(names))
+    if block == "char":  # a name is one window as it was found, spaces and all
+        return hashes.spans(start, stop)
+    # A word name is one word or two joined by one space: split where the space is.
+    space = np.full(len(names), -1, dtype=np.int64)
+    at = np.flatnonzero(hashes.codes == 32)
+    space[np.searchsorted(stop, at, side="right")] = at
+    bigram = space >= 0
+    with np.errstate(over="ignore"):
+        first = hashes.spans(start, np.where(bigram, space, stop)) ^ _WORD
+        second = hashes.spans(np.where(bigram, space + 1, start), stop) ^ _WORD
+        return np.where(bigram, _mix(first * _P + second + _BIGRAM), first)
 
 
 class Vocabulary:
