@@ -2,7 +2,7 @@
 
     python benchmarks/combination.py
 
-Seven folds, each with the rules as they were before its test set was first read (the shipped
+Eight folds, each with the rules as they were before its test set was first read (the shipped
 taxonomy at that commit, from git history) and a model (horizon's TF-IDF + logistic regression)
 trained on the other sets:
 
@@ -18,6 +18,8 @@ trained on the other sets:
        model trained on the twelve sets above (2,525)
     G: test extra-l + extra-m + extra-n (400 items), rules of b01ea11 (before they were read),
        model trained on the fifteen sets above (2,983)
+    H: test extra-o + extra-p + extra-q (362 items), rules of 3ec7da3 (before they were read),
+       model trained on the eighteen sets above (3,383)
 
 For each: the rules alone, the model alone, the combination used before 2026-11-30 (the rules
 decide; the model adds a theme at p >= 0.91 and vetoes a weak rule hit at p <= 0.1), the equal
@@ -78,6 +80,16 @@ FOLDS = [
             *("dev", "holdout", "blind", "final", "extra-a", "extra-b"),
             *("extra-c", "extra-d", "extra-e", "extra-f", "extra-g", "extra-h"),
             *("extra-i", "extra-j", "extra-k"),
+        ],
+    ),
+    (
+        "H",
+        ["extra-o", "extra-p", "extra-q"],
+        "3ec7da3",
+        [
+            *("dev", "holdout", "blind", "final", "extra-a", "extra-b"),
+            *("extra-c", "extra-d", "extra-e", "extra-f", "extra-g", "extra-h"),
+            *("extra-i", "extra-j", "extra-k", "extra-l", "extra-m", "extra-n"),
         ],
     ),
 ]

@@ -6,9 +6,10 @@ python docs/build_seed_model.py --check  # exit 1 if the labelled sets changed s
                                          # runs this)
 
 It learns from tests/data/tagging-{dev,holdout,blind,final}.jsonl and
-tagging-extra-{a..n}.jsonl (3,383 items). tagging-fresh.jsonl is left out on purpose: it
-measures the seed model on items it never saw (docs/taxonomy.md). Each later round was held out
-until it had been measured once (`python benchmarks/more_data.py` shows what each added).
+tagging-extra-{a..n}.jsonl (3,383 items). tagging-fresh.jsonl and tagging-extra-{o,p,q}.jsonl
+are left out on purpose: they measure the seed model on items it never saw (docs/taxonomy.md).
+Each earlier round was held out until it had been measured once (`python
+benchmarks/more_data.py` shows what each added).
 """
 
 from __future__ import annotations
