@@ -1,6 +1,6 @@
 """What more labelled data adds to the seed model, measured on items the model did not see.
 
-    python benchmarks/more_data.py      # about 40 s
+    python benchmarks/more_data.py      # about a minute
 
 The labelled sets were written in rounds: six older sets, then extra-c, -d and -e, then extra-f,
 -g and -h, then extra-i, -j and -k, then extra-l, -m and -n (all in the seed model now), then

@@ -29,7 +29,7 @@ from horizon.taxonomy import load_taxonomy
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SETS = ["tagging-dev.jsonl", "tagging-holdout.jsonl", "tagging-blind.jsonl", "tagging-final.jsonl"]
-# three sets of 160 written in one round, each leaning on one or two themes: measured pooled
+# rounds of three sets written at once, each set leaning on a focus: measured pooled
 POOLED = {
     "extra-c+d+e": ["extra-c", "extra-d", "extra-e"],
     "extra-i+j+k": ["extra-i", "extra-j", "extra-k"],
