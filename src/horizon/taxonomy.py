@@ -75,7 +75,7 @@ class FourP(BaseModel):
 
 # The rules and the models give a tag together when a weighted mean of the rules' confidence
 # and the models' probability reaches AGREE, the models weighing MODEL_WEIGHT: the pair with
-# the best mean macro-F1 over five folds of sets the rules and the model had not seen
+# the best mean macro-F1 over folds of sets the rules and the model had not seen
 # (`python benchmarks/combination.py`, docs/taxonomy.md). A model alone then adds a tag the
 # rules did not see at a probability of 0.57, and vetoes a rule hit at the rules' threshold
 # below 0.36 and one at twice the threshold below 0.15. Higher `agree` gives fewer, surer
