@@ -9,14 +9,16 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import nh3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
-from horizon import fastfeed
+from horizon import fastfeed, textutil
 from horizon.errors import FetchError
 from horizon.fastfeed import common, replay
-from horizon.feeds import parse_document, parse_with_feedparser, repair_xml
+from horizon.feeds import parse_document, parse_with_feedparser, repair_xml, sanitize_html
 from horizon.models import Document, ParsedFeed
 from horizon.textutil import html_to_text
 
@@ -292,3 +294,64 @@ def test_random_markup_matches_feedparser(pieces: list[str], wrap: Callable[[str
     fast = _fast(body, "https://example.org/feed", {})
     if fast is not None:
         assert _differences(fast, _reference(body, "https://example.org/feed", {})) == []
+
+
+# html_to_text reads plain markup (tags and text only) without an HTML parser. These hold it to
+# the parser's reading (nh3 with no tags allowed), on every text in the corpus, raw and
+# sanitised, and on random markup.
+def _parser_text(markup: str) -> str:
+    """html_to_text as an HTML parser reads the markup, every time."""
+    text = html.unescape(nh3.clean(textutil._BLOCK_BREAK.sub(" ", markup), tags=set()))
+    return " ".join(text.split())
+
+
+def _corpus_texts() -> list[str]:
+    """Every element text and tail in the corpus that holds markup or a reference."""
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+    texts: set[str] = set()
+    for path in _corpus():
+        try:
+            root = etree.fromstring(repair_xml(path.read_bytes())[0], parser)
+        except (etree.XMLSyntaxError, ValueError):
+            continue
+        for node in root.iter() if root is not None else ():
+            texts.update(t for t in (node.text, node.tail) if t and ("<" in t or "&" in t))
+    return sorted(texts)
+
+
+def test_plain_markup_reads_as_the_html_parser_reads_it_over_the_corpus() -> None:
+    texts = _corpus_texts()
+    values = texts + [sanitize_html(t, "https://example.org/") for t in texts]
+    plain = [v for v in values if textutil._plain_markup_text(textutil._BLOCK_BREAK.sub(" ", v))]
+    assert len(texts) > 2000 and len(plain) > len(values) // 2  # the quick way is used, and
+    differ = [v[:200] for v in values if html_to_text(v) != _parser_text(v)]
+    assert differ == []  # it reads as the parser does
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=14))
+def test_random_markup_reads_as_the_html_parser_reads_it(pieces: list[str]) -> None:
+    markup = "".join(pieces)
+    assert html_to_text(markup) == _parser_text(markup)
+    sanitised = sanitize_html(markup)
+    assert html_to_text(sanitised) == _parser_text(sanitised)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<table><tr><td>cell<tr>moved before the table</table>",  # foster parenting
+        "<p>a<script>var x = '<b>';</script>b</p>",
+        "<textarea><b>kept as text</b></textarea>",
+        "<noscript><i>raw</i></noscript> after",
+        "<frameset>dropped</frameset>",
+        "<template><p>apart</p></template>kept",
+        "a\x00b <b>c</b>",
+        "<!-- a > b --> text",
+        "<a href=unquoted>x</a> <a title='single'>y</a>",
+        '<a title="a>b">x</a> &amp;lt; &notit; &#128; &#x110000;',
+        "</ p>bogus comment",
+    ],
+)
+def test_markup_a_parser_reads_otherwise_takes_the_parser(markup: str) -> None:
+    assert html_to_text(markup) == _parser_text(markup)

@@ -17,6 +17,18 @@ _BLOCK_BREAK = re.compile(
 )
 
 
+# A tag as sanitisers write them: a name, attributes with double-quoted values or none.
+_PLAIN_TAG = re.compile(r'</?[A-Za-z][A-Za-z0-9]*(?:\s+[^\s"\'<>/=]+(?:\s*=\s*"[^"]*")?)*\s*/?>')
+# Elements an HTML parser reads otherwise than "tags around text": raw text (scripts, styles,
+# textarea ...), content it moves (tables), drops (frameset) or keeps apart (template), or
+# foreign content (svg, math). Markup naming any of them takes the parser's way.
+_PARSER_ONLY = re.compile(
+    r"<(?:script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext|template|"
+    r"table|select|frameset|svg|math)\b",
+    re.IGNORECASE,
+)
+
+
 def html_to_text(markup: str | None) -> str:
     """Plain text of an HTML fragment: tags, scripts and styles removed, entities decoded."""
     if not markup:
@@ -24,9 +36,24 @@ def html_to_text(markup: str | None) -> str:
     if "<" not in markup and "&" not in markup:
         text = markup
     else:
-        # nh3 (ammonia) with no allowed tags keeps only text; script/style contents are dropped.
-        text = html.unescape(nh3.clean(_BLOCK_BREAK.sub(" ", markup), tags=set()))
+        markup = _BLOCK_BREAK.sub(" ", markup)
+        plain = _plain_markup_text(markup)
+        # Else nh3 (ammonia) with no allowed tags keeps only text; script/style contents dropped.
+        text = html.unescape(nh3.clean(markup, tags=set())) if plain is None else plain
     return " ".join(text.split())  # str.split's whitespace is re's \s, and it is faster
+
+
+def _plain_markup_text(markup: str) -> str | None:
+    """The text of markup made only of plain tags and text, as sanitised HTML is (and most
+    feeds' HTML): the tags cut out, the references decoded. An HTML parser reads the same
+    text from it (tests hold the two to that over every text in the corpus and on random
+    markup); this takes half the time over the real feeds. None where the parser may read
+    otherwise: a "<" left over (a comment, a declaration, an unquoted attribute), an element
+    of _PARSER_ONLY, or a NUL, which the parser drops."""
+    if "\x00" in markup or _PARSER_ONLY.search(markup):
+        return None
+    stripped = _PLAIN_TAG.sub("", markup)
+    return None if "<" in stripped else html.unescape(stripped)
 
 
 # Terminal safety: CSI, OSC (incl. OSC 8 links, OSC 52 clipboard), DCS/APC/PM/SOS strings,
