@@ -6,7 +6,7 @@ python docs/build_seed_model.py --check  # exit 1 if the labelled sets changed s
                                          # runs this)
 
 It learns from tests/data/tagging-{dev,holdout,blind,final}.jsonl and
-tagging-extra-{a..n}.jsonl (3,383 items). tagging-fresh.jsonl and tagging-extra-{o,p,q}.jsonl
+tagging-extra-{a..t}.jsonl (4,147 items). tagging-fresh.jsonl and tagging-extra-{u,v,w}.jsonl
 are left out on purpose: they measure the seed model on items it never saw (docs/taxonomy.md).
 Each earlier round was held out until it had been measured once (`python
 benchmarks/more_data.py` shows what each added).
@@ -44,6 +44,12 @@ SETS = [
     "tagging-extra-l.jsonl",
     "tagging-extra-m.jsonl",
     "tagging-extra-n.jsonl",
+    "tagging-extra-o.jsonl",
+    "tagging-extra-p.jsonl",
+    "tagging-extra-q.jsonl",
+    "tagging-extra-r.jsonl",
+    "tagging-extra-s.jsonl",
+    "tagging-extra-t.jsonl",
 ]
 OUT = ROOT / "src" / "horizon" / learn.SEED_MODEL
 INFO = ROOT / "src" / "horizon" / learn.SEED_INFO

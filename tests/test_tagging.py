@@ -303,8 +303,9 @@ FLOORS = {
     # the third and fourth rounds (organisational precision is the weak spot of the third)
     "tagging-extra-i.jsonl tagging-extra-j.jsonl tagging-extra-k.jsonl": (0.66, 0.55),
     "tagging-extra-l.jsonl tagging-extra-m.jsonl tagging-extra-n.jsonl": (0.65, 0.65),
-    # the fifth round, held out of the rules and the seed model (measured once: 0.708)
+    # the fifth and sixth rounds (first measured with the rules alone at 0.708 and 0.721)
     "tagging-extra-o.jsonl tagging-extra-p.jsonl tagging-extra-q.jsonl": (0.69, 0.65),
+    "tagging-extra-r.jsonl tagging-extra-s.jsonl tagging-extra-t.jsonl": (0.71, 0.50),
 }
 
 
@@ -738,9 +739,9 @@ def test_quality_floor_on_unseen_items_with_the_seed_model(project):
     assert json.loads(result.stdout)["macro_f1"] >= 0.84
 
 
-# extra-o, -p and -q (tests/data/TAGGING-EXTRA-O.md ...) are held out of the rules and the seed
-# model too; measured once with them as shipped: 0.767.
-def test_quality_floor_on_the_held_out_round_with_the_seed_model(shipped):
+# extra-o, -p and -q (tests/data/TAGGING-EXTRA-O.md ...) were held out of the rules and the seed
+# model until they had been measured once as shipped (0.767); they are in both now.
+def test_quality_floor_on_the_fifth_round_with_the_seed_model(shipped):
     from horizon.default_plugins.keywords import KeywordTagger
     from horizon.default_plugins.model import SeedTagger
 
