@@ -14,7 +14,7 @@ from horizon import learn
 from horizon.errors import ConfigError
 from horizon.rules import RuleSet, fold, fold_words
 from horizon.tagging import Doc, TaggerSet, TaggingContext, evaluate, read_jsonl
-from horizon.taxonomy import load_taxonomy
+from horizon.taxonomy import load_taxonomy, shipped_taxonomy_data
 from tests.conftest import fast_fetch
 
 DATA = Path(__file__).parent / "data"
@@ -107,6 +107,17 @@ def test_shipped_taxonomy_has_the_four_themes_topics_and_4p(shipped):
     ]
     assert set(REQUIRED_TOPICS) <= set(shipped.topics)
     assert set(shipped.fourp) == {"pursue", "prevent", "protect", "prepare"}
+
+
+def test_shipped_taxonomy_reads_as_feeds_yaml_is_read():
+    """It is read with libyaml (YAML 1.1) for speed; a deployment's override with ruamel (YAML
+    1.2). They must agree: a term such as `no`, `on` or `1:30` would differ."""
+    from importlib import resources
+
+    from ruamel.yaml import YAML
+
+    text = resources.files("horizon").joinpath("data/taxonomy.yaml").read_text(encoding="utf-8")
+    assert shipped_taxonomy_data() == YAML(typ="safe").load(text)
 
 
 @pytest.mark.parametrize(
