@@ -317,6 +317,8 @@ FLOORS = {
     # the fifth and sixth rounds (first measured with the rules alone at 0.708 and 0.721)
     "tagging-extra-o.jsonl tagging-extra-p.jsonl tagging-extra-q.jsonl": (0.69, 0.65),
     "tagging-extra-r.jsonl tagging-extra-s.jsonl tagging-extra-t.jsonl": (0.71, 0.50),
+    # the seventh round, held out of the rules and the seed model (measured once: 0.610)
+    "tagging-extra-u.jsonl tagging-extra-v.jsonl tagging-extra-w.jsonl": (0.59, 0.40),
 }
 
 
@@ -761,6 +763,20 @@ def test_quality_floor_on_the_fifth_round_with_the_seed_model(shipped):
     names = ["tagging-extra-o.jsonl", "tagging-extra-p.jsonl", "tagging-extra-q.jsonl"]
     examples = [pair for name in names for pair in read_jsonl(DATA / name, labelled=True)]
     assert len(examples) == 362
+    assert evaluate(examples, TaggerSet(taggers, shipped)).macro_f1 >= 0.75
+
+
+# extra-u, -v and -w (tests/data/TAGGING-EXTRA-U.md ...) are held out of the rules and the seed
+# model; measured once with them as shipped: 0.767.
+def test_quality_floor_on_the_held_out_round_with_the_seed_model(shipped):
+    from horizon.default_plugins.keywords import KeywordTagger
+    from horizon.default_plugins.model import SeedTagger
+
+    taggers = [KeywordTagger(), SeedTagger()]
+    assert all(t.prepare(TaggingContext(shipped)) for t in taggers)
+    names = ["tagging-extra-u.jsonl", "tagging-extra-v.jsonl", "tagging-extra-w.jsonl"]
+    examples = [pair for name in names for pair in read_jsonl(DATA / name, labelled=True)]
+    assert len(examples) == 363
     assert evaluate(examples, TaggerSet(taggers, shipped)).macro_f1 >= 0.75
 
 
