@@ -317,8 +317,8 @@ FLOORS = {
     # the fifth and sixth rounds (first measured with the rules alone at 0.708 and 0.721)
     "tagging-extra-o.jsonl tagging-extra-p.jsonl tagging-extra-q.jsonl": (0.69, 0.65),
     "tagging-extra-r.jsonl tagging-extra-s.jsonl tagging-extra-t.jsonl": (0.71, 0.50),
-    # the seventh round, held out of the rules and the seed model (measured once: 0.610)
-    "tagging-extra-u.jsonl tagging-extra-v.jsonl tagging-extra-w.jsonl": (0.59, 0.40),
+    # the seventh round (first measured with the rules alone at 0.610)
+    "tagging-extra-u.jsonl tagging-extra-v.jsonl tagging-extra-w.jsonl": (0.60, 0.40),
 }
 
 
@@ -766,8 +766,8 @@ def test_quality_floor_on_the_fifth_round_with_the_seed_model(shipped):
     assert evaluate(examples, TaggerSet(taggers, shipped)).macro_f1 >= 0.75
 
 
-# extra-u, -v and -w (tests/data/TAGGING-EXTRA-U.md ...) are held out of the rules and the seed
-# model; measured once with them as shipped: 0.767.
+# extra-u, -v and -w (tests/data/TAGGING-EXTRA-U.md ...) are held out of the seed model; measured
+# once with the tagger as shipped, before the rules learned from their errors: 0.767.
 def test_quality_floor_on_the_held_out_round_with_the_seed_model(shipped):
     from horizon.default_plugins.keywords import KeywordTagger
     from horizon.default_plugins.model import SeedTagger
