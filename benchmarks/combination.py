@@ -2,7 +2,7 @@
 
     python benchmarks/combination.py
 
-Nine folds, each with the rules as they were before its test set was first read (the shipped
+Ten folds, each with the rules as they were before its test set was first read (the shipped
 taxonomy at that commit, from git history) and a model (horizon's TF-IDF + logistic regression)
 trained on the other sets:
 
@@ -23,6 +23,8 @@ trained on the other sets:
     I: test extra-r + extra-s + extra-t (402 items), rules of 8a2e8e3 (before they were read;
        the one mend made before they arrived moves none of them), model trained on the
        twenty-one sets above (3,745)
+    J: test extra-u + extra-v + extra-w (363 items), rules of 08362f2 (before they were read),
+       model trained on the twenty-four sets above (4,147)
 
 For each: the rules alone, the model alone, the combination used before 2026-11-30 (the rules
 decide; the model adds a theme at p >= 0.91 and vetoes a weak rule hit at p <= 0.1), the equal
@@ -104,6 +106,17 @@ FOLDS = [
             *("extra-c", "extra-d", "extra-e", "extra-f", "extra-g", "extra-h"),
             *("extra-i", "extra-j", "extra-k", "extra-l", "extra-m", "extra-n"),
             *("extra-o", "extra-p", "extra-q"),
+        ],
+    ),
+    (
+        "J",
+        ["extra-u", "extra-v", "extra-w"],
+        "08362f2",
+        [
+            *("dev", "holdout", "blind", "final", "extra-a", "extra-b"),
+            *("extra-c", "extra-d", "extra-e", "extra-f", "extra-g", "extra-h"),
+            *("extra-i", "extra-j", "extra-k", "extra-l", "extra-m", "extra-n"),
+            *("extra-o", "extra-p", "extra-q", "extra-r", "extra-s", "extra-t"),
         ],
     ),
 ]

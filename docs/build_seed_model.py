@@ -6,7 +6,7 @@ python docs/build_seed_model.py --check  # exit 1 if the labelled sets changed s
                                          # runs this)
 
 It learns from tests/data/tagging-{dev,holdout,blind,final}.jsonl and
-tagging-extra-{a..t}.jsonl (4,147 items). tagging-fresh.jsonl and tagging-extra-{u,v,w}.jsonl
+tagging-extra-{a..w}.jsonl (4,510 items). tagging-fresh.jsonl and tagging-extra-{x,y,z}.jsonl
 are left out on purpose: they measure the seed model on items it never saw (docs/taxonomy.md).
 Each earlier round was held out until it had been measured once (`python
 benchmarks/more_data.py` shows what each added).
@@ -50,6 +50,9 @@ SETS = [
     "tagging-extra-r.jsonl",
     "tagging-extra-s.jsonl",
     "tagging-extra-t.jsonl",
+    "tagging-extra-u.jsonl",
+    "tagging-extra-v.jsonl",
+    "tagging-extra-w.jsonl",
 ]
 OUT = ROOT / "src" / "horizon" / learn.SEED_MODEL
 INFO = ROOT / "src" / "horizon" / learn.SEED_INFO

@@ -319,6 +319,8 @@ FLOORS = {
     "tagging-extra-r.jsonl tagging-extra-s.jsonl tagging-extra-t.jsonl": (0.71, 0.50),
     # the seventh round (first measured with the rules alone at 0.610)
     "tagging-extra-u.jsonl tagging-extra-v.jsonl tagging-extra-w.jsonl": (0.60, 0.40),
+    # the eighth round, held out of the rules and the seed model (measured once: 0.638)
+    "tagging-extra-x.jsonl tagging-extra-y.jsonl tagging-extra-z.jsonl": (0.62, 0.65),
 }
 
 
@@ -749,7 +751,7 @@ def test_quality_floor_on_unseen_items_with_the_seed_model(project):
     project.write_config([])
     result = project.run("tagger", "evaluate", str(DATA / "tagging-fresh.jsonl"), "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["macro_f1"] >= 0.84
+    assert json.loads(result.stdout)["macro_f1"] >= 0.86
 
 
 # extra-o, -p and -q (tests/data/TAGGING-EXTRA-O.md ...) were held out of the rules and the seed
@@ -766,9 +768,9 @@ def test_quality_floor_on_the_fifth_round_with_the_seed_model(shipped):
     assert evaluate(examples, TaggerSet(taggers, shipped)).macro_f1 >= 0.75
 
 
-# extra-u, -v and -w (tests/data/TAGGING-EXTRA-U.md ...) are held out of the seed model; measured
-# once with the tagger as shipped, before the rules learned from their errors: 0.767.
-def test_quality_floor_on_the_held_out_round_with_the_seed_model(shipped):
+# extra-u, -v and -w (tests/data/TAGGING-EXTRA-U.md ...) were held out of the rules and the seed
+# model until they had been measured once as shipped (0.767); they are in both now.
+def test_quality_floor_on_the_seventh_round_with_the_seed_model(shipped):
     from horizon.default_plugins.keywords import KeywordTagger
     from horizon.default_plugins.model import SeedTagger
 
@@ -778,6 +780,20 @@ def test_quality_floor_on_the_held_out_round_with_the_seed_model(shipped):
     examples = [pair for name in names for pair in read_jsonl(DATA / name, labelled=True)]
     assert len(examples) == 363
     assert evaluate(examples, TaggerSet(taggers, shipped)).macro_f1 >= 0.75
+
+
+# extra-x, -y and -z (tests/data/TAGGING-EXTRA-X.md ...) are held out of the rules and the seed
+# model; measured once with them as shipped: 0.822.
+def test_quality_floor_on_the_held_out_round_with_the_seed_model(shipped):
+    from horizon.default_plugins.keywords import KeywordTagger
+    from horizon.default_plugins.model import SeedTagger
+
+    taggers = [KeywordTagger(), SeedTagger()]
+    assert all(t.prepare(TaggingContext(shipped)) for t in taggers)
+    names = ["tagging-extra-x.jsonl", "tagging-extra-y.jsonl", "tagging-extra-z.jsonl"]
+    examples = [pair for name in names for pair in read_jsonl(DATA / name, labelled=True)]
+    assert len(examples) == 444
+    assert evaluate(examples, TaggerSet(taggers, shipped)).macro_f1 >= 0.80
 
 
 def test_taggers_can_be_switched_off_in_feeds_yaml(project, tmp_path):
