@@ -8,7 +8,7 @@ decisions; 3 random draws per N) and measured with the rules alone (a build with
 model) on the sets it never saw: holdout, blind and final.
 
 Then the shipped `seed` model on the sets neither the rules nor the seed model learned from
-(tagging-fresh.jsonl, and tagging-extra-x, -y and -z pooled): rules alone, the seed model
+(tagging-fresh.jsonl, and tagging-extra-aa, -ab and -ac pooled): rules alone, the seed model
 alone, and the two combined; and on the fresh set the two with an analysts' model of N dev
 decisions beside the seed, as in a store where analysts trained one.
 About 2 minutes.
@@ -35,9 +35,10 @@ POOLED = {
     "extra-o+p+q": ["extra-o", "extra-p", "extra-q"],
     "extra-r+s+t": ["extra-r", "extra-s", "extra-t"],
     "extra-u+v+w": ["extra-u", "extra-v", "extra-w"],
+    "extra-x+y+z": ["extra-x", "extra-y", "extra-z"],
 }
 # in neither the rules nor the seed model
-HELD_OUT = {"the fresh set": ["fresh"], "extra-x+y+z": ["extra-x", "extra-y", "extra-z"]}
+HELD_OUT = {"the fresh set": ["fresh"], "extra-aa+ab+ac": ["extra-aa", "extra-ab", "extra-ac"]}
 
 
 def row(name: str, result) -> str:  # type: ignore[no-untyped-def]

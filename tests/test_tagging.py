@@ -321,6 +321,8 @@ FLOORS = {
     "tagging-extra-u.jsonl tagging-extra-v.jsonl tagging-extra-w.jsonl": (0.60, 0.40),
     # the eighth round (first measured with the rules alone at 0.638)
     "tagging-extra-x.jsonl tagging-extra-y.jsonl tagging-extra-z.jsonl": (0.63, 0.65),
+    # the ninth round, held out of the rules and the seed model (measured once: 0.646)
+    "tagging-extra-aa.jsonl tagging-extra-ab.jsonl tagging-extra-ac.jsonl": (0.62, 0.35),
 }
 
 
@@ -782,9 +784,10 @@ def test_quality_floor_on_the_seventh_round_with_the_seed_model(shipped):
     assert evaluate(examples, TaggerSet(taggers, shipped)).macro_f1 >= 0.75
 
 
-# extra-x, -y and -z (tests/data/TAGGING-EXTRA-X.md ...) are held out of the seed model; measured
-# once with the tagger as shipped, before the rules learned from their errors: 0.822.
-def test_quality_floor_on_the_held_out_round_with_the_seed_model(shipped):
+# extra-x, -y and -z (tests/data/TAGGING-EXTRA-X.md ...) are held out of the seed model (they
+# made it worse); measured once with the tagger as shipped, before the rules learned from their
+# errors: 0.822.
+def test_quality_floor_on_the_eighth_round_with_the_seed_model(shipped):
     from horizon.default_plugins.keywords import KeywordTagger
     from horizon.default_plugins.model import SeedTagger
 
@@ -794,6 +797,20 @@ def test_quality_floor_on_the_held_out_round_with_the_seed_model(shipped):
     examples = [pair for name in names for pair in read_jsonl(DATA / name, labelled=True)]
     assert len(examples) == 444
     assert evaluate(examples, TaggerSet(taggers, shipped)).macro_f1 >= 0.80
+
+
+# extra-aa, -ab and -ac (tests/data/TAGGING-EXTRA-AA.md ...) are held out of the rules and the
+# seed model; measured once with them as shipped: 0.782.
+def test_quality_floor_on_the_held_out_round_with_the_seed_model(shipped):
+    from horizon.default_plugins.keywords import KeywordTagger
+    from horizon.default_plugins.model import SeedTagger
+
+    taggers = [KeywordTagger(), SeedTagger()]
+    assert all(t.prepare(TaggingContext(shipped)) for t in taggers)
+    names = ["tagging-extra-aa.jsonl", "tagging-extra-ab.jsonl", "tagging-extra-ac.jsonl"]
+    examples = [pair for name in names for pair in read_jsonl(DATA / name, labelled=True)]
+    assert len(examples) == 402
+    assert evaluate(examples, TaggerSet(taggers, shipped)).macro_f1 >= 0.76
 
 
 def test_taggers_can_be_switched_off_in_feeds_yaml(project, tmp_path):
