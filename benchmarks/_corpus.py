@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
 import warnings
 from pathlib import Path
+
+import yaml
 
 from horizon.feeds import parse_document
 from horizon.models import Document
 from horizon.normalise import normalise
 from horizon.tagging import Doc, read_jsonl
+from horizon.taxonomy import Taxonomy
 from horizon.textutil import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +38,14 @@ def real_items() -> list[tuple[str, str]]:
             for row in normalise(feed, now=utcnow()).rows:
                 out.append((row.values["title"], row.values["text"]))
     return out
+
+
+def old_taxonomy(commit: str) -> Taxonomy:
+    """The shipped taxonomy as it was at a git commit (needs the git history: a clone)."""
+    text = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{commit}:src/horizon/data/taxonomy.yaml"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return Taxonomy.model_validate(yaml.safe_load(text))

@@ -39,12 +39,9 @@ clone); about two and a half minutes.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-import yaml
-from _corpus import labelled
+from _corpus import labelled, old_taxonomy
 
 from horizon import learn
 from horizon.config import THEME_IDS
@@ -52,7 +49,6 @@ from horizon.default_plugins.keywords import KeywordTagger
 from horizon.tagging import Doc, TaggingContext, evaluate_predictions
 from horizon.taxonomy import AGREE, MODEL_WEIGHT, Taxonomy
 
-ROOT = Path(__file__).resolve().parent.parent
 FOLDS = [
     ("A", ["final"], "97059d7", ["dev", "holdout", "blind"]),
     ("B", ["blind"], "951d6d3", ["dev", "holdout"]),
@@ -137,16 +133,6 @@ FOLDS = [
 GRID = [0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55]
 WEIGHTS = [0.5, 0.6, 0.7, 0.8]  # the model's weight in the mean
 Scores = list[dict[str, float]]  # per item: theme -> confidence or probability
-
-
-def old_taxonomy(commit: str) -> Taxonomy:
-    text = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{commit}:src/horizon/data/taxonomy.yaml"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return Taxonomy.model_validate(yaml.safe_load(text))
 
 
 def rule_scores(taxonomy: Taxonomy, docs: Sequence[Doc]) -> Scores:
