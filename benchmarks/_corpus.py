@@ -8,10 +8,11 @@ from pathlib import Path
 
 import yaml
 
+from horizon.default_plugins.keywords import KeywordTagger
 from horizon.feeds import parse_document
 from horizon.models import Document
 from horizon.normalise import normalise
-from horizon.tagging import Doc, read_jsonl
+from horizon.tagging import Doc, TaggingContext, read_jsonl
 from horizon.taxonomy import Taxonomy
 from horizon.textutil import utcnow
 
@@ -19,6 +20,26 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
 REAL = sorted((CORPUS / "real").glob("*.xml"))
 LABELLED = ROOT / "tests" / "data"
+# The labelled sets in the order they were written: six older sets, then rounds of three written
+# at once (the round after the last, held out of everything, is named in tagging_quality.py).
+OLDER = ["dev", "holdout", "blind", "final", "extra-a", "extra-b"]
+ROUNDS = [
+    ["extra-c", "extra-d", "extra-e"],
+    ["extra-f", "extra-g", "extra-h"],
+    ["extra-i", "extra-j", "extra-k"],
+    ["extra-l", "extra-m", "extra-n"],
+    ["extra-o", "extra-p", "extra-q"],
+    ["extra-r", "extra-s", "extra-t"],
+    ["extra-u", "extra-v", "extra-w"],
+    ["extra-x", "extra-y", "extra-z"],
+]
+WRITTEN = OLDER + [name for round_ in ROUNDS for name in round_]
+
+
+def sets_before(name: str) -> list[str]:
+    """The labelled sets written before this one (a round's sets are written together)."""
+    first = next((r[0] for r in ROUNDS if name in r), name)
+    return WRITTEN[: WRITTEN.index(first)]
 
 
 def labelled(names: list[str]) -> list[tuple[Doc, set[str]]]:
@@ -49,3 +70,10 @@ def old_taxonomy(commit: str) -> Taxonomy:
         check=True,
     ).stdout
     return Taxonomy.model_validate(yaml.safe_load(text))
+
+
+def rule_scores(taxonomy: Taxonomy, docs: list[Doc]) -> list[dict[str, float]]:
+    """Per item, each theme's confidence from the rules alone (given at 0.5)."""
+    rules = KeywordTagger()
+    rules.prepare(TaggingContext(taxonomy))
+    return [{t.value: t.confidence for t in tags if t.kind == "theme"} for tags in rules.tag(docs)]

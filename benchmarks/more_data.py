@@ -15,7 +15,7 @@ trained on the sets before the round, and on those and the whole round. The rule
 
 from __future__ import annotations
 
-from _corpus import LABELLED, labelled
+from _corpus import LABELLED, OLDER, ROUNDS, labelled
 
 from horizon import learn
 from horizon.default_plugins.keywords import KeywordTagger
@@ -29,18 +29,6 @@ from horizon.tagging import (
     evaluate_predictions,
 )
 from horizon.taxonomy import load_taxonomy
-
-OLDER = ["dev", "holdout", "blind", "final", "extra-a", "extra-b"]
-ROUNDS = [
-    ["extra-c", "extra-d", "extra-e"],
-    ["extra-f", "extra-g", "extra-h"],
-    ["extra-i", "extra-j", "extra-k"],
-    ["extra-l", "extra-m", "extra-n"],
-    ["extra-o", "extra-p", "extra-q"],
-    ["extra-r", "extra-s", "extra-t"],
-    ["extra-u", "extra-v", "extra-w"],
-    ["extra-x", "extra-y", "extra-z"],
-]
 
 
 def predict(rules: KeywordTagger, model: learn.ThemeModel, docs: list[Doc]) -> list[set[str]]:

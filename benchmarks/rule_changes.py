@@ -14,21 +14,15 @@ from __future__ import annotations
 
 import sys
 
-from _corpus import LABELLED, old_taxonomy
+from _corpus import LABELLED, old_taxonomy, rule_scores
 
-from horizon.default_plugins.keywords import KeywordTagger
-from horizon.tagging import Doc, TaggingContext, read_jsonl
+from horizon.tagging import Doc, read_jsonl
 from horizon.taxonomy import Taxonomy, load_taxonomy
 
 
 def rule_themes(taxonomy: Taxonomy, docs: list[Doc]) -> list[set[str]]:
     """The themes the rules alone give each item (as `horizon tagger evaluate -t keywords`)."""
-    rules = KeywordTagger()
-    rules.prepare(TaggingContext(taxonomy))
-    return [
-        {t.value for t in tags if t.kind == "theme" and t.confidence >= 0.5}
-        for tags in rules.tag(docs)
-    ]
+    return [{t for t, c in scores.items() if c >= 0.5} for scores in rule_scores(taxonomy, docs)]
 
 
 def main() -> None:

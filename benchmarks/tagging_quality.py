@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 
-from _corpus import labelled
+from _corpus import ROUNDS, labelled
 
 from horizon import learn
 from horizon.default_plugins.keywords import KeywordTagger
@@ -27,16 +27,6 @@ from horizon.tagging import TaggerSet, TaggingContext, evaluate
 from horizon.taxonomy import load_taxonomy
 
 SETS = ["dev", "holdout", "blind", "final"]
-# rounds of three sets written at once, each set leaning on a focus: measured pooled
-POOLED = {
-    "extra-c+d+e": ["extra-c", "extra-d", "extra-e"],
-    "extra-i+j+k": ["extra-i", "extra-j", "extra-k"],
-    "extra-l+m+n": ["extra-l", "extra-m", "extra-n"],
-    "extra-o+p+q": ["extra-o", "extra-p", "extra-q"],
-    "extra-r+s+t": ["extra-r", "extra-s", "extra-t"],
-    "extra-u+v+w": ["extra-u", "extra-v", "extra-w"],
-    "extra-x+y+z": ["extra-x", "extra-y", "extra-z"],
-}
 # in neither the rules nor the seed model
 HELD_OUT = {"the fresh set": ["fresh"], "extra-aa+ab+ac": ["extra-aa", "extra-ab", "extra-ac"]}
 
@@ -56,7 +46,8 @@ def main() -> None:
     print("Rules alone (the `keywords` tagger):")
     for name, pairs in sets.items():
         print(row(f"{name} ({len(pairs)})", evaluate(pairs, TaggerSet([rules], taxonomy))))
-    for label, names in POOLED.items():
+    for names in ROUNDS:  # each round's three sets pooled, as each leans on a focus
+        label = names[0] + "".join(f"+{name[-1]}" for name in names[1:])
         if later := labelled(names):
             print(row(f"{label} ({len(later)})", evaluate(later, TaggerSet([rules], taxonomy))))
     dev = sets["tagging-dev.jsonl"]

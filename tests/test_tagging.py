@@ -326,6 +326,11 @@ FLOORS = {
 }
 
 
+def pooled(names: list[str]) -> list[tuple[Doc, set[str]]]:
+    """The labelled items of these files in tests/data, pooled."""
+    return [pair for name in names for pair in read_jsonl(DATA / name, labelled=True)]
+
+
 @pytest.mark.parametrize("names", sorted(FLOORS))
 def test_rules_quality_floor(shipped, names):
     from horizon.default_plugins.keywords import KeywordTagger
@@ -333,8 +338,7 @@ def test_rules_quality_floor(shipped, names):
     macro_floor, precision_floor = FLOORS[names]
     tagger = KeywordTagger()
     tagger.prepare(TaggingContext(shipped))
-    examples = [pair for name in names.split() for pair in read_jsonl(DATA / name, labelled=True)]
-    result = evaluate(examples, TaggerSet([tagger], shipped))
+    result = evaluate(pooled(names.split()), TaggerSet([tagger], shipped))
     assert result.items > 200
     assert result.macro_f1 >= macro_floor, result.as_json()
     for theme, scores in result.per_theme.items():
@@ -778,8 +782,7 @@ def test_quality_floor_on_later_rounds_with_the_seed_model(shipped, letters):
     count, floor = SEED_FLOORS[letters]
     taggers = [KeywordTagger(), SeedTagger()]
     assert all(t.prepare(TaggingContext(shipped)) for t in taggers)
-    paths = [DATA / f"tagging-extra-{x}.jsonl" for x in letters.split()]
-    examples = [pair for path in paths for pair in read_jsonl(path, labelled=True)]
+    examples = pooled([f"tagging-extra-{x}.jsonl" for x in letters.split()])
     assert len(examples) == count
     assert evaluate(examples, TaggerSet(taggers, shipped)).macro_f1 >= floor
 
