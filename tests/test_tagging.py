@@ -321,8 +321,12 @@ FLOORS = {
     "tagging-extra-u.jsonl tagging-extra-v.jsonl tagging-extra-w.jsonl": (0.60, 0.40),
     # the eighth round (first measured with the rules alone at 0.638)
     "tagging-extra-x.jsonl tagging-extra-y.jsonl tagging-extra-z.jsonl": (0.63, 0.65),
-    # the ninth round, held out of the rules and the seed model (measured once: 0.646)
-    "tagging-extra-aa.jsonl tagging-extra-ab.jsonl tagging-extra-ac.jsonl": (0.62, 0.35),
+    # the ninth round (first measured with the rules alone at 0.646; organisational precision
+    # is its weak spot, the line its writers drew)
+    "tagging-extra-aa.jsonl tagging-extra-ab.jsonl tagging-extra-ac.jsonl": (0.65, 0.35),
+    # the tenth round (first measured with the rules alone at 0.615; half of it in languages
+    # other than English)
+    "tagging-extra-ad.jsonl tagging-extra-ae.jsonl tagging-extra-af.jsonl": (0.62, 0.60),
 }
 
 
@@ -769,8 +773,10 @@ SEED_FLOORS = {
     # measured once as shipped (0.822); then read for the rules, and held out of the seed model,
     # which it made worse
     "x y z": (444, 0.80),
-    # held out of the rules and the seed model: measured once as shipped, 0.782
+    # measured once as shipped (0.782, 0.746); then read for the rules, and held out of the
+    # seed model, which they did not improve
     "aa ab ac": (402, 0.76),
+    "ad ae af": (438, 0.73),
 }
 
 
