@@ -393,6 +393,50 @@ def test_pull_tags_items_with_evidence(project):
     assert "legislation" in shown and "csa-regulation" in shown and "[title]" in shown
 
 
+@pytest.mark.parametrize(
+    ("text", "judged"),
+    [
+        ("Sales rose. Related: Chat control vote delayed Continue reading...", "Sales rose."),
+        (
+            "Utenti a quota 20 milioni... Articoli correlati Bavaglio al web",
+            "Utenti a quota 20 milioni...",
+        ),
+        ("Le poster. À lire aussi : Chatkontrolle, le vote", "Le poster."),
+        ("New board. The post New board appeared first on ECPAT.", "New board."),
+        ("Die Journalisten gingen bei … Weiterlesen →", "Die Journalisten gingen bei …"),
+        ("The cause is unknown. Continue reading...", "The cause is unknown."),
+        # the item's own words stay: a lower-case "related:", "read more" inside a sentence
+        ("Two cases related: both in Spain", "Two cases related: both in Spain"),
+        ("Read more in our enforcement bulletin", "Read more in our enforcement bulletin"),
+    ],
+)
+def test_tails_feeds_append_are_not_judged(text, judged):
+    from horizon.tagging import without_tails
+
+    assert without_tails(text) == judged
+
+
+def test_another_articles_headline_in_a_tail_does_not_tag_the_item(project):
+    headline = (
+        "EU ministers back the chat control regulation and its detection orders for child "
+        "sexual abuse material"
+    )
+    seed(
+        project,
+        [
+            ("Smartphone sales grow again", f"Sales rose this quarter. Related: {headline} "),
+            ("Smartphone sales grow, and more", f"Sales rose this quarter. {headline}."),
+        ],
+    )
+    items = {i["title"]: i for i in project.json("items", "list")}
+    assert items["Smartphone sales grow again"]["themes"] == []
+    assert "legislation" in items["Smartphone sales grow, and more"]["themes"]  # the same words
+    stored = project.db().execute(
+        "SELECT text FROM items WHERE title = ?", ["Smartphone sales grow again"]
+    )
+    assert headline in stored.fetchone()[0]  # only the tagging leaves the tail out
+
+
 def test_retag_is_idempotent_and_keeps_analyst_decisions(project):
     seed(project, ITEMS)
     db = project.db()

@@ -12,6 +12,7 @@ automatic 4P (`lens`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,8 +183,24 @@ def _body(summary: str | None, text: str | None) -> str:
     """The opening text an item is judged on: its summary, then its text if that adds more."""
     summary, text = summary or "", text or ""
     if not summary or text.startswith(summary.rstrip("…")[:200]):
-        return text or summary
-    return summary + " " + text
+        return without_tails(text or summary)
+    return without_tails(summary + " " + text)
+
+
+# What feeds append to an item's text that is not the item: lists of other articles' headlines
+# ("Articoli correlati", "Related:", "À lire aussi :"), WordPress's "The post ... appeared first
+# on ...", and "Continue reading" links. Another article's headline must not tag this one.
+_TAILS = re.compile(  # case-sensitive: "related: ..." inside a sentence is the item's own text
+    r"\s*(?:Articoli correlati\b.*|(?:À l|A l|L)ire aussi\s*:.*|Related:\s.*"
+    r"|The post\s.{1,300}?\sappeared first on\s.{1,200}"
+    r"|(?:Continue reading|Read more|Lire la suite|Weiterlesen|Leggi tutto)\W{0,5})$",
+    re.DOTALL,
+)
+
+
+def without_tails(text: str) -> str:
+    """The text without the tails feeds append to it (`_TAILS`)."""
+    return _TAILS.sub("", text) if text else text
 
 
 def tag_items(db: Database, item_ids: Sequence[int], taggers: TaggerSet) -> int:
@@ -444,6 +461,7 @@ def read_jsonl(path: Path, *, labelled: bool) -> list[tuple[Doc, set[str]]]:
         ):
             raise UsageError(f"{where}: 'title' and 'summary' must be strings")
         body = " ".join(str(data.get(k) or "") for k in ("summary", "content")).strip()
+        body = without_tails(body)
         doc = Doc(data["id"], data.get("title") or "", body, data.get("language"))
         themes: set[str] = set()
         if labelled:
