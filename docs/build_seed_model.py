@@ -6,8 +6,9 @@ python docs/build_seed_model.py --check  # exit 1 if the labelled sets changed s
                                          # runs this)
 
 It learns from tests/data/tagging-{dev,holdout,blind,final}.jsonl and
-tagging-extra-{a..w}.jsonl (4,510 items). tagging-fresh.jsonl is left out on purpose: it
-measures the seed model on items it never saw (docs/taxonomy.md). The last three rounds,
+tagging-extra-{a..w}.jsonl (4,510 items). tagging-fresh.jsonl and
+tagging-extra-{ag,ah,ai}.jsonl are left out on purpose: they measure the seed model on items it
+never saw (docs/taxonomy.md). The last three rounds,
 tagging-extra-{x,y,z}, -{aa,ab,ac} and -{ad,ae,af}.jsonl, are left out because they did not
 improve it: each made the fresh set worse and gained its own sets no more than noise
 (benchmarks/more_data.py). Each round was held out until it had been measured once.
