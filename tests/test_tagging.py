@@ -418,6 +418,15 @@ def test_tails_feeds_append_are_not_judged(text, judged):
     assert without_tails(text) == judged
 
 
+@pytest.mark.timeout(60)  # linear: milliseconds; the quadratic first version took hours here
+def test_tails_search_is_linear_in_hostile_text():
+    from horizon.tagging import without_tails
+
+    text = "word" + " " * 1_000_000 + "Read more" + "\t" * 1_000_000 + "end"
+    assert without_tails(text) == text
+    assert without_tails(text + " Read more") == text
+
+
 def test_another_articles_headline_in_a_tail_does_not_tag_the_item(project):
     headline = (
         "EU ministers back the chat control regulation and its detection orders for child "
