@@ -355,3 +355,35 @@ def test_random_markup_reads_as_the_html_parser_reads_it(pieces: list[str]) -> N
 )
 def test_markup_a_parser_reads_otherwise_takes_the_parser(markup: str) -> None:
     assert html_to_text(markup) == _parser_text(markup)
+
+
+# feedparser's own patterns, kept for its results, are quadratic on hostile text: the fast path
+# reaches the same results in linear time.
+@given(st.text(alphabet="ab1.-_+@[]?=x: (", max_size=60))
+def test_email_search_finds_what_feedparsers_pattern_finds(text: str) -> None:
+    found, expected = common.email_search(text), common._EMAIL.search(text)
+    assert (found and (found.span(), found.groups())) == (
+        expected and (expected.span(), expected.groups())
+    )
+
+
+@given(st.text(alphabet="<>ab /", max_size=60))
+def test_without_tags_removes_what_feedparsers_pattern_removes(text: str) -> None:
+    assert common.without_tags(text) == common._TAGS.sub("", text)
+
+
+@pytest.mark.timeout(60)  # linear: well under a second; with the patterns alone, hours
+@pytest.mark.parametrize("tail", ["", "@", "@example.org"])
+def test_a_hostile_author_is_read_in_linear_time(tail: str) -> None:
+    author = "a" * 1_000_000 + tail
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>x'
+        f"</title><author>{author}</author></item></channel></rss>"
+    ).encode()
+    parsed = _fast(body, "http://example.org/feed", {})
+    assert parsed is not None and parsed.entries[0].author.startswith("aaaa")
+    small = body.replace(b"a" * 1_000_000, b"a" * 2_000)  # small enough for feedparser itself
+    assert not _differences(
+        _fast(small, "http://example.org/feed", {}),
+        _reference(small, "http://example.org/feed", {}),
+    )

@@ -22,10 +22,10 @@ from horizon.fastfeed.common import (
     _ODD_TAG,
     _RAW_TEXT_TAG,
     _TAG_START,
-    _TAGS,
     _UNTYPED,
     _Entry,
     _Unsure,
+    without_tags,
 )
 from horizon.feeds import from_struct, language_code, sanitize_html
 from horizon.models import Entry
@@ -173,7 +173,7 @@ def _check_markup(raw: str, low: str | None = None) -> None:
                 raise _Unsure
             inner = low[low.find(">", match.start()) + 1 : end]
             if element in ("svg", "math"):
-                if _TAGS.sub("", inner).strip():
+                if without_tags(inner).strip():
                     raise _Unsure  # foreign content with text: the parsers disagree on it
             # html5 reads these elements' content as text; sgmllib reads markup and references
             # in it (and keeps references even inside script and style).

@@ -11,7 +11,6 @@ from xml.sax.saxutils import escape as xml_escape
 
 from horizon.fastfeed.common import (
     _CAN_BE_RELATIVE,
-    _EMAIL,
     _FP_END,
     _FP_START,
     _GUARDED,
@@ -33,6 +32,7 @@ from horizon.fastfeed.common import (
     _resolve,
     _strip_div,
     _Unsure,
+    email_search,
 )
 from horizon.fastfeed.entries import (
     _unsure,
@@ -455,7 +455,7 @@ class _Replay:
             return
         if not isinstance(author, str):
             raise _Unsure
-        found = _EMAIL.search(author)
+        found = email_search(author)
         if found:
             detail["email"] = email = found.group(0)
             for junk in (email, "()", "<>", "&lt;&gt;"):
