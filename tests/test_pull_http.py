@@ -568,3 +568,31 @@ def test_a_pull_on_a_terminal_says_it_parsed_in_processes(project, feed_source):
     os.close(primary)
     assert pull.wait(timeout=120) == 0, said
     assert b"Feeds parsed in 1 parse process." in said, said[-500:]
+
+
+def test_a_feed_that_parses_for_too_long_is_stopped_and_the_pull_goes_on(
+    project, feed_source, server, monkeypatch
+):
+    """feedparser's own e-mail pattern is quadratic: a DOCTYPE sends a feed to feedparser, and
+    a million-character author would then keep the parse process busy for hours. The parse
+    process stops it at the time limit; the source records a timeout and the others are
+    stored."""
+    from horizon import pull
+
+    monkeypatch.setattr(pull, "PARSE_TIME_LIMIT", 2.0)
+    hostile = (
+        '<?xml version="1.0"?><!DOCTYPE rss><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>x</title><guid>1</guid><author>{'a' * 1_000_000}</author></item>"
+        "</channel></rss>"
+    ).encode()
+    server.routes["/hostile"] = Route(body=hostile, content_type="application/rss+xml")
+    sources = [
+        feed_source("good", "nixos-news.xml"),
+        {"id": "hostile", "url": server.url("/hostile")},
+    ]
+    items, fetches = pull_with(project, sources, 1, exit_code=1)
+    by_source = {f["source_id"]: f for f in fetches}
+    assert by_source["good"]["status"] == "ok" and by_source["good"]["items_new"] > 0
+    assert by_source["hostile"]["error_class"] == "timeout"
+    assert "parsing took longer than 2s" in by_source["hostile"]["error"]
+    assert not [i for i in items if i["source_id"] == "hostile"]

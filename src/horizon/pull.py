@@ -35,7 +35,7 @@ from horizon.errors import FetchError, LockedError
 from horizon.fetch import Http, parse_max_age
 from horizon.models import Fetched, ParsedFeed
 from horizon.normalise import ItemRow, Normalised
-from horizon.parsejob import Parsed, guarded, parse_and_normalise, parse_feed
+from horizon.parsejob import PARSE_TIME_LIMIT, Parsed, guarded, parse_and_normalise, parse_feed
 from horizon.sources import FetchContext, SourceState, SourceType
 from horizon.textutil import from_iso, iso, terminal_safe, utcnow
 
@@ -383,7 +383,13 @@ class _Worker:
         now = utcnow()
         try:
             f.parsed = await asyncio.get_running_loop().run_in_executor(
-                pool, parse_feed, fetched.documents, f.source.type, f.source.language, now
+                pool,
+                parse_feed,
+                fetched.documents,
+                f.source.type,
+                f.source.language,
+                now,
+                PARSE_TIME_LIMIT,
             )
             f.now = now
         except Exception:  # the processes broke (one was killed?): the store thread parses
