@@ -407,6 +407,8 @@ def test_pull_tags_items_with_evidence(project):
         ("New board. The post New board appeared first on ECPAT.", "New board."),
         ("Die Journalisten gingen bei … Weiterlesen →", "Die Journalisten gingen bei …"),
         ("The cause is unknown. Continue reading...", "The cause is unknown."),
+        ("Text. Read more Related: Other story", "Text."),  # a closing link before the list
+        ("A. Related: B. The post C appeared first on D.", "A."),  # the earliest tail wins
         # the item's own words stay: a lower-case "related:", "read more" inside a sentence
         ("Two cases related: both in Spain", "Two cases related: both in Spain"),
         ("Read more in our enforcement bulletin", "Read more in our enforcement bulletin"),
