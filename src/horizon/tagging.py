@@ -191,9 +191,10 @@ def _body(summary: str | None, text: str | None) -> str:
 # ("Articoli correlati", "Related:", "À lire aussi :"), WordPress's "The post ... appeared first
 # on ...", and "Continue reading" links. Another article's headline must not tag this one.
 # Case-sensitive: "related: ..." inside a sentence is the item's own text.
-_TAIL_MARKERS = ("Articoli correlati", "À lire aussi", "A lire aussi", "Lire aussi", "Related:",
-                 "The post ")  # fmt: skip
-_FOOTER_REACH = 600  # WordPress's footer ends the text within this many characters of "The post"
+# Each tail's marker, and how near the end of the text it must stand (None: anywhere; WordPress's
+# footer ends the text within 600 characters of its "The post").
+_TAIL_MARKERS = (("Articoli correlati", None), ("À lire aussi", None), ("A lire aussi", None),
+                 ("Lire aussi", None), ("Related:", None), ("The post ", 600))  # fmt: skip
 _FROM_MARKER = re.compile(
     r"(?:Articoli correlati\b.*|(?:À l|A l|L)ire aussi\s*:.*|Related:\s.*"
     r"|The post\s.{1,300}?\sappeared first on\s.{1,200})$",
@@ -212,8 +213,8 @@ def without_tails(text: str) -> str:
     if not text:
         return text
     cut = len(text)
-    for marker in _TAIL_MARKERS:
-        at = text.find(marker, max(0, cut - _FOOTER_REACH) if marker == "The post " else 0, cut)
+    for marker, reach in _TAIL_MARKERS:
+        at = text.find(marker, 0 if reach is None else max(0, len(text) - reach), cut)
         while at >= 0:
             if _FROM_MARKER.match(text, at):
                 cut = at
@@ -481,8 +482,9 @@ def read_jsonl(path: Path, *, labelled: bool) -> list[tuple[Doc, set[str]]]:
             data.get("summary", ""), str
         ):
             raise UsageError(f"{where}: 'title' and 'summary' must be strings")
-        body = " ".join(str(data.get(k) or "") for k in ("summary", "content")).strip()
-        body = without_tails(body)
+        body = without_tails(
+            " ".join(str(data.get(k) or "") for k in ("summary", "content")).strip()
+        )
         doc = Doc(data["id"], data.get("title") or "", body, data.get("language"))
         themes: set[str] = set()
         if labelled:
