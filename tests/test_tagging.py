@@ -58,6 +58,23 @@ def rules(shipped):
     return RuleSet(shipped)
 
 
+def test_rules_are_compiled_at_the_first_item_to_tag_and_once(shipped, monkeypatch):
+    """Preparing the `keywords` tagger compiles nothing (a pull with nothing new to tag pays
+    nothing for the rules); the first item to tag compiles them, once per taxonomy."""
+    from horizon.default_plugins import keywords
+
+    monkeypatch.setattr(keywords, "_COMPILED", {})
+    tagger = keywords.KeywordTagger()
+    assert tagger.prepare(TaggingContext(shipped))
+    assert keywords._COMPILED == {} and tagger.version.endswith(tagger.digest[:8])
+    docs = [Doc(id=1, title="Council agrees its position on chat control", text="")]
+    first = tagger.tag(docs)
+    assert list(keywords._COMPILED) == [tagger.digest]
+    compiled = keywords._COMPILED[tagger.digest]
+    assert tagger.tag(docs) == first and keywords._COMPILED[tagger.digest] is compiled
+    assert any(t.value == "legislation" and t.confidence >= 0.5 for t in first[0])
+
+
 def themes(rules, title, text=""):
     scored = rules.score(title, text)
     return {t for t, v in scored.themes.items() if v >= rules.thresholds["themes"][t]}

@@ -210,6 +210,7 @@ class RuleSet:
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
         self._keys: dict[str, int] = {}
+        self._term_ids: dict[str, int | None] = {}
         self.labels: list[str] = []
         self.rules: list[CompiledRule] = []
         self.trigger: dict[int, list[int]] = {}
@@ -255,6 +256,12 @@ class RuleSet:
         return out
 
     def _term_id(self, term: str) -> int | None:
+        if term in self._term_ids:  # sets are named by many rules: fold each term once
+            return self._term_ids[term]
+        found = self._term_ids[term] = self._new_term_id(term)
+        return found
+
+    def _new_term_id(self, term: str) -> int | None:
         prefix = term.endswith("*")
         infix_left = term.startswith("*")
         core = fold(term.strip("*"))

@@ -14,14 +14,19 @@ from horizon.taxonomy import Taxonomy
 _COMPILED: dict[str, RuleSet] = {}
 
 
-def compiled(taxonomy: Taxonomy) -> tuple[RuleSet, str]:
-    """One compiled rule set per distinct taxonomy, reused across runs in a process; with the
-    taxonomy's digest (SHA-1 of its JSON), which names the rules' version."""
-    key = hashlib.sha1(taxonomy.model_dump_json().encode(), usedforsecurity=False).hexdigest()
+def digest(taxonomy: Taxonomy) -> str:
+    """The taxonomy's digest (SHA-1 of its JSON), which names the rules' version."""
+    return hashlib.sha1(taxonomy.model_dump_json().encode(), usedforsecurity=False).hexdigest()
+
+
+def compiled(taxonomy: Taxonomy, key: str | None = None) -> RuleSet:
+    """One compiled rule set per distinct taxonomy (`key`: its digest), reused across runs in
+    a process."""
+    key = key or digest(taxonomy)
     if key not in _COMPILED:
         _COMPILED.clear()
         _COMPILED[key] = RuleSet(taxonomy)
-    return _COMPILED[key], key
+    return _COMPILED[key]
 
 
 class KeywordTagger(Tagger):
@@ -29,9 +34,15 @@ class KeywordTagger(Tagger):
     description = "Weighted terms, AND-groups, proximity and exclusions from the taxonomy."
 
     def prepare(self, context: TaggingContext) -> bool:
-        self.rules, digest = compiled(context.taxonomy)
-        self.version = f"{context.taxonomy.version}+{digest[:8]}"
+        self.taxonomy, self.digest = context.taxonomy, digest(context.taxonomy)
+        self.version = f"{context.taxonomy.version}+{self.digest[:8]}"
         return True
+
+    @property
+    def rules(self) -> RuleSet:
+        """The taxonomy compiled, when the first item is tagged (about 30 ms): a pull that
+        finds nothing new, as most weekly pulls of most sources, compiles nothing."""
+        return compiled(self.taxonomy, self.digest)
 
     def tag(self, docs: Sequence[Doc]) -> list[list[AutoTag]]:
         return [self._tags(self.rules.score(doc.title, doc.text)) for doc in docs]
