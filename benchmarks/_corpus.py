@@ -36,6 +36,7 @@ ROUNDS = [
     ["extra-x", "extra-y", "extra-z"],
     ["extra-aa", "extra-ab", "extra-ac"],
     ["extra-ad", "extra-ae", "extra-af"],
+    ["extra-ag", "extra-ah", "extra-ai"],
 ]
 WRITTEN = OLDER + [name for round_ in ROUNDS for name in round_]
 

@@ -344,8 +344,11 @@ FLOORS = {
     # the tenth round (first measured with the rules alone at 0.615; half of it in languages
     # other than English)
     "tagging-extra-ad.jsonl tagging-extra-ae.jsonl tagging-extra-af.jsonl": (0.62, 0.60),
-    # the eleventh round, held out of the rules and the seed model (measured once: 0.613)
-    "tagging-extra-ag.jsonl tagging-extra-ah.jsonl tagging-extra-ai.jsonl": (0.59, 0.30),
+    # the eleventh round (first measured with the rules alone at 0.613; organisational
+    # precision is its weak spot)
+    "tagging-extra-ag.jsonl tagging-extra-ah.jsonl tagging-extra-ai.jsonl": (0.60, 0.30),
+    # the twelfth round, held out of the rules and the seed model (measured once: 0.631)
+    "tagging-extra-aj.jsonl tagging-extra-ak.jsonl tagging-extra-al.jsonl": (0.60, 0.65),
 }
 
 
@@ -851,8 +854,10 @@ SEED_FLOORS = {
     # seed model, which they did not improve
     "aa ab ac": (402, 0.76),
     "ad ae af": (438, 0.73),
-    # held out of the rules and the seed model: measured once as shipped, 0.776
+    # measured once as shipped (0.776), then read for the rules (0.784)
     "ag ah ai": (441, 0.75),
+    # held out of the rules and the seed model: measured once as shipped, 0.809
+    "aj ak al": (395, 0.78),
 }
 
 
