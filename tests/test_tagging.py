@@ -243,6 +243,14 @@ def test_evidence_names_terms_and_fields(rules):
         (
             {
                 "topics": {
+                    "x": {"theme": "technology", "label": "X", "rules": [{"terms": ["a* b"]}]}
+                }
+            },
+            "topic 'x' rule 1: 'a* b': '*' stands for any ending or beginning only at a term's",
+        ),
+        (
+            {
+                "topics": {
                     "x": {
                         "theme": "technology",
                         "label": "X",

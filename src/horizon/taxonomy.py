@@ -205,6 +205,12 @@ def _check_sets(taxonomy: Taxonomy, where: str) -> None:
                 errors.append(f"{where}, taxonomy {owner}: unknown set {term!r}")
             elif not term.strip("@* ").strip():
                 errors.append(f"{where}, taxonomy {owner}: empty term")
+            elif "*" in term.strip("*"):
+                errors.append(
+                    f"{where}, taxonomy {owner}: {term!r}: '*' stands for any ending or beginning "
+                    "only at a term's end or start; inside a term it would match nothing (write "
+                    "each form out)"
+                )
 
     def check_rules(rules: list[Rule], owner: str) -> None:
         for index, rule in enumerate(rules):
