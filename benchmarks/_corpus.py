@@ -37,6 +37,7 @@ ROUNDS = [
     ["extra-aa", "extra-ab", "extra-ac"],
     ["extra-ad", "extra-ae", "extra-af"],
     ["extra-ag", "extra-ah", "extra-ai"],
+    ["extra-aj", "extra-ak", "extra-al"],
 ]
 WRITTEN = OLDER + [name for round_ in ROUNDS for name in round_]
 # In neither the rules nor the seed model: the fresh set and the round after the last above.
