@@ -6,12 +6,12 @@ The labelled sets were written in rounds: six older sets, then extra-c, -d and -
 -g and -h, then extra-i, -j and -k, then extra-l, -m and -n, then extra-o, -p and -q, then
 extra-r, -s and -t, then extra-u, -v and -w (all in the seed model now), then extra-x, -y and
 -z, extra-aa, -ab and -ac, extra-ad, -ae and -af, extra-ag, -ah and -ai, and extra-aj, -ak and
--al (not in it: none of the five improved the fresh set or its own sets by more than noise). For each later round,
-each of its sets is tested with a model trained on the sets before the round, and with one
-trained on those and the round's two other sets; the fresh set (in no model) with a model
-trained on the sets before the round, and on those and the whole round. The rules are today's
-(they have learned from every round here, not from the fresh set), combined with the model as
-`pull` combines them (the shipped weight and AGREE).
+-al (not in it: none of the five improved the fresh set or its own sets by more than noise).
+For each later round, each of its sets is tested with a model trained on the sets before the
+round, and with one trained on those and the round's two other sets; the fresh set (in no
+model) with a model trained on the sets before the round, and on those and the whole round.
+The rules are today's (they have learned from every round here, not from the fresh set),
+combined with the model as `pull` combines them (the shipped weight and AGREE).
 """
 
 from __future__ import annotations
