@@ -131,6 +131,24 @@ def test_unknown_grams_have_no_column() -> None:
     assert np.isclose(np.linalg.norm(matrix[0]), 1.0)
 
 
+def test_the_share_of_each_texts_words_the_vocabulary_knows() -> None:
+    """Counted over single words (each occurrence), whatever the batch: what says how well a
+    model can read a text (tagging.reading_share)."""
+    vocabulary = ngrams.Vocabulary(["data", "data retention", "retention"], np.ones(3), "word")
+    texts = ["Data retention, again", "nothing known here", "", "data data other"]
+    found = ngrams.word_grams(ngrams.normalise(texts))
+    known = vocabulary.transform(found, len(texts)).known
+    assert known is not None
+    assert known.tolist() == pytest.approx([2 / 3, 0.0, 0.0, 2 / 3])
+    # Character n-grams say nothing of it; batches stacked keep each row's share.
+    chars = ngrams.Vocabulary(["dat"], np.ones(1), "char")
+    assert chars.transform(ngrams.char_grams(ngrams.normalise(texts)), len(texts)).known is None
+    halves = [vocabulary.transform(ngrams.word_grams(ngrams.normalise(t)), len(t)) for t in
+              (texts[:2], texts[2:])]  # fmt: skip
+    stacked = ngrams.Rows.one_below_another(halves).known
+    assert stacked is not None and stacked.tolist() == pytest.approx(known.tolist())
+
+
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.lists(st.integers(0, 4), min_size=1, max_size=4), st.integers(0, 2**32 - 1))
 def test_rows_add_stack_and_multiply_as_scipy_does(widths: list[int], seed: int) -> None:

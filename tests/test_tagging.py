@@ -700,6 +700,47 @@ def test_keywords_store_no_silent_theme_rows(project):
     assert themes and themes < {"technology", "human-behaviour", "legislation", "organisational"}
 
 
+def test_the_seed_model_does_not_veto_what_it_cannot_read(tmp_path, shipped):
+    """An item in a language the seed model never learned from (Polish: sextortion of
+    teenagers with intimate photos): the rules give human-behaviour, and the model, which
+    knows almost none of its words, does not take it away; in English it would have its say."""
+    from horizon.default_plugins.keywords import KeywordTagger
+    from horizon.default_plugins.model import SeedTagger
+
+    taggers = [KeywordTagger(), SeedTagger()]
+    assert all(t.prepare(TaggingContext(shipped)) for t in taggers)
+    polish = Doc(
+        id=1,
+        title="Policja: coraz więcej nastolatków pada ofiarą szantażu intymnymi zdjęciami",
+        text="Sprawcy podszywają się pod rówieśników, a po otrzymaniu intymnego zdjęcia żądają "
+        "pieniędzy, grożąc jego rozesłaniem.",
+    )
+    verdict = TaggerSet(taggers, shipped).run([polish])[0]
+    seed_says = next(t for t in verdict.by_tagger["seed"] if t.value == "human-behaviour")
+    assert seed_says.reads < 0.35 and seed_says.evidence["known_words"] == seed_says.reads
+    assert seed_says.confidence < 0.5  # the model alone would not give it ...
+    assert "human-behaviour" in verdict.assigned("theme")  # ... and does not veto the rules'
+    english = Doc(id=2, title="Police warn of sextortion of teens with intimate photos", text="")
+    said = TaggerSet(taggers, shipped).run([english])[0].by_tagger["seed"]
+    assert min(t.reads for t in said) > 0.6
+
+
+def test_items_show_says_when_a_model_cannot_read_an_item(project):
+    seed(
+        project,
+        [
+            (
+                "Policja: coraz więcej nastolatków pada ofiarą szantażu intymnymi zdjęciami",
+                "Sprawcy podszywają się pod rówieśników i żądają pieniędzy.",
+            )
+        ],
+    )
+    shown = project.run("items", "show", "1")
+    assert shown.exit_code == 0, shown.output
+    assert "of the item's words: 0% of its say" in shown.stdout
+    assert "human-behaviour" in project.json("items", "show", "1")["themes"]
+
+
 def test_a_plain_no_stores_no_evidence(project):
     seed(project, ITEMS)  # with the seed model, which has a probability for every theme
     db = project.db()
@@ -750,6 +791,24 @@ def test_combine_weighs_rules_and_models():
     assert given(None, 0.65) and not given(None, 0.55)
     assert given(0.5, 0.15) and not given(0.5, 0.05)
     assert given(0.6, 0.0)  # at the plain mean a rule hit at 1.2 times the threshold stays
+
+    # A model that knows few of the item's words (a language it never learned from) has less
+    # say: below KNOWN_NONE none, and the rules decide as they would alone.
+    from horizon.tagging import KNOWN_FULL, KNOWN_NONE, reading_share
+
+    combiner.taxonomy = shipped
+
+    def read(rules, p, known):
+        tags = {"seed": [AutoTag("theme", "technology", p, p, reads=known)]}
+        tags["keywords"] = [AutoTag("theme", "technology", rules, rules)]
+        return combiner.combine(tags)[("theme", "technology")]
+
+    assert reading_share(KNOWN_FULL) == 1.0 and reading_share(KNOWN_NONE) == 0.0
+    assert read(1.0, 0.02, 0.1) == 1.0 and read(0.5, 0.02, KNOWN_NONE) == 0.5
+    assert read(0.45, 0.99, 0.2) == 0.45  # nor does it add what the rules did not give
+    assert read(1.0, 0.02, KNOWN_FULL) == read(1.0, 0.02, 0.99) < 0.5  # full say: it vetoes
+    halfway = read(0.5, 0.02, (KNOWN_NONE + KNOWN_FULL) / 2)
+    assert read(0.5, 0.02, KNOWN_FULL) < halfway < 0.5
 
     # Two models count by the examples they learned from: a small one barely moves a large one.
     combiner = TaggerSet(

@@ -7,6 +7,7 @@ from typing import Any
 from rich.text import Text
 
 from horizon.config import THEME_IDS
+from horizon.tagging import KNOWN_FULL, reading_share
 from horizon.textutil import terminal_safe
 
 SHOWN = 0.1  # a theme not given is explained from this automatic confidence up
@@ -75,6 +76,12 @@ def _evidence_lines(row: dict[str, Any], highlight: bool) -> list[Text]:
         if because:
             line.append(" because of ")
             line.append(because, style="italic")
+        known = data.get("known_words")
+        if isinstance(known, int | float) and known < KNOWN_FULL:
+            say = reading_share(float(known))
+            line.append(
+                f" (knows {known:.0%} of the item's words: {say:.0%} of its say)", style="dim"
+            )
         out.append(line)
     else:
         out.append(Text(f"    {terminal_safe(row['tagger'])} score {row['score']:.2f}"))

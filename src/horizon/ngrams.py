@@ -69,6 +69,7 @@ class Grams:
     key: np.ndarray
     text: str
     spans: Callable[[], tuple[np.ndarray, np.ndarray]]
+    words: int = 0  # word n-grams: how many of them, first, are single words
 
     def names(self, indices: np.ndarray) -> list[str]:
         """The n-grams at the given indices, as text (a bigram's two words with one space)."""
@@ -164,6 +165,7 @@ def word_grams(texts: Sequence[str]) -> Grams:
     return Grams(
         "word", doc, np.concatenate([word, bigram]), text,
         lambda: (np.concatenate([start, start[:-1][pair]]), np.concatenate([stop, stop[1:][pair]])),
+        words=len(word),
     )  # fmt: skip
 
 
@@ -219,10 +221,16 @@ class Vocabulary:
         return cls(names, np.log((1 + documents) / (1 + df[kept])) + 1.0, grams.block)
 
     def transform(self, grams: Grams, documents: int) -> Rows:
-        """A documents x n-grams matrix of TF-IDF weights."""
+        """A documents x n-grams matrix of TF-IDF weights; for word n-grams, with the share of
+        each document's words that the vocabulary knows (`Rows.known`)."""
         columns = self.table.lookup(grams.key)
         known = columns >= 0
-        return _weigh(grams.doc[known], columns[known], (documents, len(self.names)), self.idf)
+        rows = _weigh(grams.doc[known], columns[known], (documents, len(self.names)), self.idf)
+        if grams.words:
+            doc, found = grams.doc[: grams.words], known[: grams.words]
+            total = np.bincount(doc, minlength=documents)
+            rows.known = np.bincount(doc[found], minlength=documents) / np.maximum(total, 1)
+        return rows
 
 
 @dataclass
@@ -235,6 +243,9 @@ class Rows:
     indices: np.ndarray
     indptr: np.ndarray
     shape: tuple[int, int]
+    # The share of each row's words its vocabulary knows, where counted (a text in a language
+    # the model never learned from shares few of its words; see tagging.TaggerSet.combine).
+    known: np.ndarray | None = None
 
     @cached_property
     def row_of_each(self) -> np.ndarray:
@@ -274,6 +285,7 @@ class Rows:
     def one_below_another(cls, blocks: Sequence[Rows]) -> Rows:
         """The blocks' rows one after the other (scipy's vstack)."""
         starts = np.cumsum([0] + [len(b.data) for b in blocks])
+        knowns = [b.known for b in blocks]
         return cls(
             np.concatenate([b.data for b in blocks]),
             np.concatenate([b.indices for b in blocks]),
@@ -281,6 +293,7 @@ class Rows:
                 [[0], *(b.indptr[1:] + s for b, s in zip(blocks, starts[:-1], strict=True))]
             ),
             (sum(b.shape[0] for b in blocks), blocks[0].shape[1]),
+            None if any(k is None for k in knowns) else np.concatenate(knowns),  # type: ignore[arg-type]
         )
 
 

@@ -57,18 +57,23 @@ class ModelTagger(Tagger):
         matrix = model.features(docs)
         probabilities = model.probabilities(matrix)
         out = []
+        known = matrix.known.tolist() if matrix.known is not None else [1.0] * len(docs)
         for row in range(len(docs)):
             tags = []
+            reads = round(float(known[row]), 4)
             for theme, values in probabilities.items():
                 p = float(values[row])
                 evidence: dict[str, object] = {
                     "model": self.model_id,
                     "probability": round(p, 4),
                     "examples": model.examples,  # its weight among the models
+                    "known_words": reads,  # its say shrinks below KNOWN_FULL (tagging.py)
                 }
                 if p >= 0.3:
                     evidence["because"] = model.explain(matrix, row, theme)
-                tags.append(AutoTag("theme", theme, p, p, evidence, weight=model.examples))
+                tags.append(
+                    AutoTag("theme", theme, p, p, evidence, weight=model.examples, reads=reads)
+                )
             out.append(tags)
         return out
 
