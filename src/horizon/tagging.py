@@ -138,7 +138,8 @@ class TaggerSet:
         is a weighted mean of the rules' and the models' (the models' own mean, each weighing
         its `AutoTag.weight`: the examples it learned from), the models weighing the
         taxonomy's `model_weight`, scaled so that a mean of its `agree` lands on the 0.5 at
-        which a tag is given.
+        which a tag is given. A model that knows few of the item's words has less say
+        (`reading_share`): where it knows almost none, the rules decide as they would alone.
         """
         primary: dict[tuple[str, str], float] = {}
         support: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
