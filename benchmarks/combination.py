@@ -55,7 +55,7 @@ from _corpus import labelled, old_taxonomy, rule_scores, sets_before
 
 from horizon import learn
 from horizon.config import THEME_IDS
-from horizon.tagging import evaluate_predictions, reading_share
+from horizon.tagging import evaluate_predictions, mixed
 from horizon.taxonomy import AGREE, MODEL_WEIGHT
 
 # (fold, test sets, the commit whose rules had not read them); each fold's model is trained on
@@ -93,8 +93,8 @@ def before(r: float, p: float) -> bool:
 
 def mean_at(threshold: float, weight: float = 0.5) -> Callable[[float, float], bool]:
     """Given where the mean of the rules' confidence and the model's probability, the model
-    weighing `weight`, reaches the threshold (as `TaggerSet.combine`)."""
-    return lambda r, p: (1 - weight) * r + weight * p >= threshold
+    weighing `weight`, reaches the threshold (`tagging.mixed`, as `TaggerSet.combine`)."""
+    return lambda r, p: mixed(r, p, weight=weight, agree=threshold) >= 0.5
 
 
 def predict(rules: Scores, model: Scores, given: Callable[[float, float], bool]) -> list[set[str]]:
@@ -106,14 +106,6 @@ def predict(rules: Scores, model: Scores, given: Callable[[float, float], bool])
 
 def macro(predicted: list[set[str]], gold: list[set[str]]) -> float:
     return evaluate_predictions(predicted, gold).macro_f1
-
-
-def reading(r: float, p: float, known: float) -> bool:
-    """The shipped pair with the model's say shrunk where it knows few of the item's words, as
-    `TaggerSet.combine` does (`tagging.reading_share`)."""
-    say = reading_share(known)
-    weight, agree = MODEL_WEIGHT * say, 0.5 - (0.5 - AGREE) * say
-    return (1 - weight) * r + weight * p >= agree
 
 
 def main() -> None:
@@ -141,7 +133,7 @@ def main() -> None:
         scores = [{t: float(v[i]) for t, v in probs.items()} for i in range(len(docs))]
         known = matrix.known.tolist() if matrix.known is not None else [1.0] * len(docs)
         by_reading = [
-            {t for t in THEME_IDS if reading(r.get(t, 0.0), p.get(t, 0.0), k)}
+            {t for t in THEME_IDS if mixed(r.get(t, 0.0), p.get(t, 0.0), k) >= 0.5}
             for r, p, k in zip(rules, scores, known, strict=True)
         ]
         shipped_reading.append(macro(by_reading, gold))

@@ -274,10 +274,10 @@ def test_a_store_whose_path_has_uri_characters_opens_read_only(project, tmp_path
     assert digest.exit_code == 0, digest.output
 
 
-def test_a_store_from_before_the_score_index_migrates_keeping_its_items(project, tmp_path):
-    """A store without migration 0007 (items indexed by date alone, not date and score) gains
-    the new index and loses the old one on opening, its items untouched; the digest's lists
-    use it."""
+def reopened_from_before(project, tmp_path, migration: str, *undo: str):
+    """A pulled store taken back to before `migration` (its `undo` statements run on a copy
+    and the migration's record deleted), opened again (so migrated), with its names of
+    indexes; its items must come through untouched."""
     from sqlite_utils import Database
 
     from horizon.db import open_db
@@ -286,16 +286,30 @@ def test_a_store_from_before_the_score_index_migrates_keeping_its_items(project,
     pull(project)
     before = rows(project)
     old = Database(tmp_path / "old.db")
-    project.db().conn.backup(old.conn)  # the store, taken back to before 0007:
-    old.execute("DROP INDEX idx_items_published_score")
-    old.execute("CREATE INDEX idx_items_published ON items(published)")
-    old.execute("DELETE FROM _sqlite_migrations WHERE name = '0007_items_published_score'")
+    project.db().conn.backup(old.conn)
+    for statement in undo:
+        old.execute(statement)
+    old.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [migration])
     old.conn.commit()
     old.close()
     db = open_db(tmp_path / "old.db")
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert "idx_items_published_score" in indexes and "idx_items_published" not in indexes
     assert list(db.query("SELECT * FROM items ORDER BY id")) == before
+    return db, indexes
+
+
+def test_a_store_from_before_the_score_index_migrates_keeping_its_items(project, tmp_path):
+    """A store without migration 0007 (items indexed by date alone, not date and score) gains
+    the new index and loses the old one on opening, its items untouched; the digest's lists
+    use it."""
+    db, indexes = reopened_from_before(
+        project,
+        tmp_path,
+        "0007_items_published_score",
+        "DROP INDEX idx_items_published_score",
+        "CREATE INDEX idx_items_published ON items(published)",
+    )
+    assert "idx_items_published_score" in indexes and "idx_items_published" not in indexes
     plan = " ".join(
         r[3]
         for r in db.execute(
@@ -311,24 +325,12 @@ def test_a_store_from_before_the_titles_index_gains_it_and_the_digest_reads_it(p
     """A store without migration 0009 gains the narrow index of the items' id, date, source
     and title on opening, its items untouched; the digest's emerging terms read their items
     from that index alone, not from the items' rows."""
-    from sqlite_utils import Database
-
     from horizon import digest, periods
-    from horizon.db import open_db
 
-    setup(project, rss(item("A", guid="1"), item("B", guid="2")))
-    pull(project)
-    before = rows(project)
-    old = Database(tmp_path / "old.db")
-    project.db().conn.backup(old.conn)  # the store, taken back to before 0009:
-    old.execute("DROP INDEX idx_items_titles")
-    old.execute("DELETE FROM _sqlite_migrations WHERE name = '0009_items_titles'")
-    old.conn.commit()
-    old.close()
-    db = open_db(tmp_path / "old.db")
-    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    db, indexes = reopened_from_before(
+        project, tmp_path, "0009_items_titles", "DROP INDEX idx_items_titles"
+    )
     assert "idx_items_titles" in indexes
-    assert list(db.query("SELECT * FROM items ORDER BY id")) == before
     statements: list[str] = []
     db.conn.set_trace_callback(statements.append)
     period = periods.parse_period("2026-Q4")

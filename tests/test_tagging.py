@@ -703,7 +703,16 @@ def test_keywords_store_no_silent_theme_rows(project):
     assert themes and themes < {"technology", "human-behaviour", "legislation", "organisational"}
 
 
-def test_the_seed_model_does_not_veto_what_it_cannot_read(tmp_path, shipped):
+# Sextortion of teenagers with intimate photos, in Polish: a language the seed model never
+# learned from, whose words the rules know.
+POLISH = (
+    "Policja: coraz więcej nastolatków pada ofiarą szantażu intymnymi zdjęciami",
+    "Sprawcy podszywają się pod rówieśników, a po otrzymaniu intymnego zdjęcia żądają "
+    "pieniędzy, grożąc jego rozesłaniem.",
+)
+
+
+def test_the_seed_model_does_not_veto_what_it_cannot_read(shipped):
     """An item in a language the seed model never learned from (Polish: sextortion of
     teenagers with intimate photos): the rules give human-behaviour, and the model, which
     knows almost none of its words, does not take it away; in English it would have its say."""
@@ -712,12 +721,7 @@ def test_the_seed_model_does_not_veto_what_it_cannot_read(tmp_path, shipped):
 
     taggers = [KeywordTagger(), SeedTagger()]
     assert all(t.prepare(TaggingContext(shipped)) for t in taggers)
-    polish = Doc(
-        id=1,
-        title="Policja: coraz więcej nastolatków pada ofiarą szantażu intymnymi zdjęciami",
-        text="Sprawcy podszywają się pod rówieśników, a po otrzymaniu intymnego zdjęcia żądają "
-        "pieniędzy, grożąc jego rozesłaniem.",
-    )
+    polish = Doc(id=1, title=POLISH[0], text=POLISH[1])
     verdict = TaggerSet(taggers, shipped).run([polish])[0]
     seed_says = next(t for t in verdict.by_tagger["seed"] if t.value == "human-behaviour")
     assert seed_says.reads < 0.35 and seed_says.evidence["known_words"] == seed_says.reads
@@ -729,15 +733,7 @@ def test_the_seed_model_does_not_veto_what_it_cannot_read(tmp_path, shipped):
 
 
 def test_items_show_says_when_a_model_cannot_read_an_item(project):
-    seed(
-        project,
-        [
-            (
-                "Policja: coraz więcej nastolatków pada ofiarą szantażu intymnymi zdjęciami",
-                "Sprawcy podszywają się pod rówieśników i żądają pieniędzy.",
-            )
-        ],
-    )
+    seed(project, [POLISH])
     shown = project.run("items", "show", "1")
     assert shown.exit_code == 0, shown.output
     assert "of the item's words: 0% of its say" in shown.stdout

@@ -159,13 +159,21 @@ class TaggerSet:
         for key, values in support.items():
             total = sum(w for _, w, _ in values)
             p = sum(c * w for c, w, _ in values) / total
-            say = reading_share(sum(r * w for _, w, r in values) / total)
-            # Where the models cannot read the item, the rules decide as they would alone:
-            # the models' weight and the agreement asked of the mean shrink together.
-            w, a = weight * say, 0.5 - (0.5 - agree) * say
-            rules = primary.get(key, 0.0)
-            combined[key] = min(1.0, ((1 - w) * rules + w * p) * (0.5 / a))
+            known = sum(r * w for _, w, r in values) / total
+            combined[key] = mixed(primary.get(key, 0.0), p, known, weight, agree)
         return combined
+
+
+def mixed(
+    rules: float, p: float, known: float = 1.0, weight: float = MODEL_WEIGHT, agree: float = AGREE
+) -> float:
+    """One tag's confidence from the rules' confidence and the models' probability: their
+    mean, the models weighing `weight`, scaled so that a mean of `agree` is 0.5. Where the
+    models know few of the item's words (`known`), the rules decide as they would alone: the
+    models' weight and the agreement asked of the mean shrink together (`reading_share`)."""
+    say = reading_share(known)
+    w, a = weight * say, 0.5 - (0.5 - agree) * say
+    return min(1.0, ((1 - w) * rules + w * p) * (0.5 / a))
 
 
 # A model's say over an item, by the share of the item's words it knows: full from KNOWN_FULL,

@@ -19,10 +19,9 @@ def digest(taxonomy: Taxonomy) -> str:
     return hashlib.sha1(taxonomy.model_dump_json().encode(), usedforsecurity=False).hexdigest()
 
 
-def compiled(taxonomy: Taxonomy, key: str | None = None) -> RuleSet:
+def compiled(taxonomy: Taxonomy, key: str) -> RuleSet:
     """One compiled rule set per distinct taxonomy (`key`: its digest), reused across runs in
     a process."""
-    key = key or digest(taxonomy)
     if key not in _COMPILED:
         _COMPILED.clear()
         _COMPILED[key] = RuleSet(taxonomy)
