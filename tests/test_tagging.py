@@ -93,6 +93,9 @@ def test_fold_ignores_case_accents_and_punctuation():
     assert fold("Закон «Straße» über Überwachung") == "закон strasse uber uberwachung"
     assert fold("美国证券交易委员会 SEC，“Ｃｈａｔ”") == "美国证券交易委员会 sec chat"
     assert fold("don’t—ﬁle") == "don t file"
+    # Greek letters lose their accents and breathings (writers often leave them off), and a
+    # final sigma is a sigma.
+    assert fold("Ψηφίστηκε ο νόμος· ἀΐδιος") == "ψηφιστηκε ο νομοσ αιδιοσ"
 
 
 @given(st.text(alphabet="aZéÉßẞæøłıİ’—«»\u00a0 ﬁＳ\u0301-_.,1", max_size=40))
@@ -105,7 +108,7 @@ def test_fold_of_latin_text_is_idempotent_and_normalised(text):
 
 @given(
     st.lists(
-        st.text(alphabet="aZé ßæ’—«\u00a0ﬁ\u0301-.,1\nшифр美\x00", max_size=20)
+        st.text(alphabet="aZé ßæ’—«\u00a0ﬁ\u0301-.,1\nшифр美\x00νόμοςἀ", max_size=20)
         | st.text(max_size=10),
         max_size=12,
     )
@@ -360,9 +363,11 @@ FLOORS = {
     # the thirteenth round (first measured with the rules alone at 0.598, then read for the
     # rules: 0.706; a third of it in central and eastern European and Nordic languages)
     "tagging-extra-am.jsonl tagging-extra-an.jsonl tagging-extra-ao.jsonl": (0.67, 0.60),
-    # the fourteenth round, held out of the rules and the seed model, 90% in those languages
-    # (measured once: 0.328; recall is its weak spot, precision is not)
-    "tagging-extra-ap.jsonl tagging-extra-aq.jsonl tagging-extra-ar.jsonl": (0.30, 0.55),
+    # the fourteenth round, 90% in those languages (first measured with the rules alone at
+    # 0.328, then read for the rules: 0.896)
+    "tagging-extra-ap.jsonl tagging-extra-aq.jsonl tagging-extra-ar.jsonl": (0.86, 0.85),
+    # the fifteenth round, held out of the rules and the seed model (measured once: 0.640)
+    "tagging-extra-as.jsonl tagging-extra-at.jsonl tagging-extra-au.jsonl": (0.60, 0.60),
 }
 
 
@@ -931,9 +936,13 @@ SEED_FLOORS = {
     # languages, 0.251), then read for the rules, with the models' say by the words they know
     # (0.766)
     "am an ao": (480, 0.73),
-    # held out of the rules and the seed model: measured once as shipped, 0.361 (90% in the
-    # EU's smaller and eastern languages and the Nordic ones)
-    "ap aq ar": (407, 0.33),
+    # measured once as shipped (0.361; 90% in the EU's smaller and eastern languages and the
+    # Nordic ones), then read for the rules (0.897)
+    "ap aq ar": (407, 0.86),
+    # held out of the rules and the seed model: measured once as shipped, 0.717 (set AS, the
+    # sources' English output, 0.843; AT, the larger western languages, 0.581; AU, the smaller
+    # languages, 0.561)
+    "as at au": (402, 0.68),
 }
 
 

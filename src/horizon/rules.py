@@ -26,7 +26,9 @@ SEPARATOR = " . "  # between title and text: no phrase can span it
 
 def _accent_table() -> dict[int, str]:
     table: dict[int, str] = {}
-    for code in range(0xC0, 0x250):
+    # Latin letters with accents, and Greek ones with their tonos or breathings (which writers
+    # of Greek often leave off): the letter without them.
+    for code in [*range(0xC0, 0x250), *range(0x370, 0x400), *range(0x1F00, 0x2000)]:
         char = chr(code)
         base = "".join(
             c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
@@ -102,7 +104,7 @@ _PUNCTUATION = (
 LATIN_SHARE = 0.9
 _REPLACE = {**_SPECIAL, **dict.fromkeys(_PUNCTUATION, " ")}
 _REPLACE_RE = re.compile("[" + "".join(_REPLACE) + "]")
-_LATIN_RE = re.compile("[\u00c0-\u024f]")
+_LATIN_RE = re.compile("[\u00c0-\u024f\u0370-\u03ff\u1f00-\u1fff]")
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -125,7 +127,7 @@ def fold(text: str) -> str:
         if len(data) < LATIN_SHARE * len(text):
             # Mostly another script, whose letters encoding to ASCII would drop: keep them
             # (composed, with compatibility forms such as full-width letters folded), and take
-            # the accents off the Latin letters among them.
+            # the accents off the Latin and Greek letters among them.
             folded = _LATIN_RE.sub(_unaccent, unicodedata.normalize("NFKC", text.casefold()))
             return _NON_WORD.sub(" ", folded).strip()
     return " ".join(data.translate(_ASCII_TABLE).decode("ascii").split())
