@@ -118,6 +118,48 @@ def test_fold_words_of_many_texts_is_fold_of_each(texts):
     assert fold_words(texts) == [fold(text).split() for text in texts]
 
 
+# Common words of the EU's languages that an English or German veto once began: "hund*" (dogs)
+# vetoed German "hunderte" (hundreds), "drug*" Croatian "drugih" (other), "scam*" Italian
+# "scambio" (exchange), "hair*" Finnish "hairintaa" (harassment), "gang*" Swedish "gången".
+COMMON_WORDS = [
+    "hunderte",
+    "hundert",
+    "drugih",
+    "drugi",
+    "scambio",
+    "scambiavano",
+    "hairintaa",
+    "gangen",
+    "petites",
+    "petit",
+    "dogodek",
+    "dognet",
+]
+
+
+def test_no_veto_of_the_shipped_taxonomy_begins_a_common_word_of_another_language(shipped):
+    def expand(terms, seen=()):
+        for term in terms:
+            if term.startswith("@"):
+                if term[1:] not in seen:
+                    yield from expand(shipped.sets[term[1:]], (*seen, term[1:]))
+            else:
+                yield term
+
+    vetoes = {("theme " + n, t) for n, th in shipped.themes.items() for t in expand(th.exclude)}
+    for name, topic in shipped.topics.items():
+        vetoes |= {(name, t) for t in expand(topic.exclude)}
+        vetoes |= {(name, t) for rule in topic.rules for t in expand(rule.unless)}
+    clashes = [
+        (owner, term, word)
+        for owner, term in vetoes
+        for word in COMMON_WORDS
+        if (fold(term.strip("*")) == word)
+        or (term.endswith("*") and not term.startswith("*") and word.startswith(fold(term[:-1])))
+    ]
+    assert not clashes
+
+
 def test_shipped_taxonomy_has_the_four_themes_topics_and_4p(shipped):
     assert list(shipped.themes) == [
         "technology",
@@ -366,8 +408,9 @@ FLOORS = {
     # the fourteenth round, 90% in those languages (first measured with the rules alone at
     # 0.328, then read for the rules: 0.896)
     "tagging-extra-ap.jsonl tagging-extra-aq.jsonl tagging-extra-ar.jsonl": (0.86, 0.85),
-    # the fifteenth round, held out of the rules and the seed model (measured once: 0.640)
-    "tagging-extra-as.jsonl tagging-extra-at.jsonl tagging-extra-au.jsonl": (0.60, 0.60),
+    # the fifteenth round (first measured with the rules alone at 0.640, then read for the
+    # rules: 0.800)
+    "tagging-extra-as.jsonl tagging-extra-at.jsonl tagging-extra-au.jsonl": (0.76, 0.65),
 }
 
 
@@ -939,10 +982,10 @@ SEED_FLOORS = {
     # measured once as shipped (0.361; 90% in the EU's smaller and eastern languages and the
     # Nordic ones), then read for the rules (0.897)
     "ap aq ar": (407, 0.86),
-    # held out of the rules and the seed model: measured once as shipped, 0.717 (set AS, the
-    # sources' English output, 0.843; AT, the larger western languages, 0.581; AU, the smaller
-    # languages, 0.561)
-    "as at au": (402, 0.68),
+    # measured once as shipped, 0.717 (set AS, the sources' English output, 0.843; AT, the
+    # larger western languages, 0.581; AU, the smaller languages, 0.561), then read for the
+    # rules (0.848)
+    "as at au": (402, 0.81),
 }
 
 
