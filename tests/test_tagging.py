@@ -160,6 +160,38 @@ def test_no_veto_of_the_shipped_taxonomy_begins_a_common_word_of_another_languag
     assert not clashes
 
 
+# Words of English and the larger EU languages that a term for the other languages could begin
+# or be: "davan*" (Latvian gifts) began French "davantage", "voora*" (Estonian stranger) Dutch
+# "vooral", "lapsed" (Estonian children) is English, "sud" (a court) French for south.
+LARGER_LANGUAGE_WORDS = [
+    "davantage",
+    "vooral",
+    "lapsed",
+    "sud",
+    "cedo",
+    "gol",
+    "fete",
+    "pelicula",
+    "palvelu",
+    "bank",
+    "banner",
+    "born",
+]
+
+
+def test_no_term_for_the_other_languages_begins_a_word_of_the_larger_ones(shipped):
+    terms = {t for name, s in shipped.sets.items() if name.endswith("_eu") for t in s}
+    clashes = [
+        (term, word)
+        for term in terms
+        if not term.startswith("@")
+        for word in LARGER_LANGUAGE_WORDS
+        if fold(term.strip("*")) == word
+        or (term.endswith("*") and not term.startswith("*") and word.startswith(fold(term[:-1])))
+    ]
+    assert not clashes
+
+
 def test_shipped_taxonomy_has_the_four_themes_topics_and_4p(shipped):
     assert list(shipped.themes) == [
         "technology",
@@ -786,6 +818,48 @@ def test_items_show_says_when_a_model_cannot_read_an_item(project):
     assert shown.exit_code == 0, shown.output
     assert "of the item's words: 0% of its say" in shown.stdout
     assert "human-behaviour" in project.json("items", "show", "1")["themes"]
+
+
+JOB_ADVERT = (
+    "Vacancy: online child sexual exploitation analyst (encryption and dark web)",
+    "We are hiring an analyst to review child sexual abuse material reports, grooming and "
+    "sextortion cases on encrypted messaging apps and Tor hidden services. Applicants must "
+    "hold security clearance.",
+)
+
+
+def test_a_veto_is_final_whatever_the_models_say(project, shipped):
+    """A job advert is no development of any theme (the taxonomy's `vetoes`), even when its
+    words are the themes' own and the seed model is sure of them; `items show` says why."""
+    from horizon.default_plugins.keywords import KeywordTagger
+    from horizon.default_plugins.model import SeedTagger
+
+    taggers = [KeywordTagger(), SeedTagger()]
+    assert all(t.prepare(TaggingContext(shipped)) for t in taggers)
+    verdict = TaggerSet(taggers, shipped).run([Doc(id=1, title=JOB_ADVERT[0], text=JOB_ADVERT[1])])
+    assert max(t.confidence for t in verdict[0].by_tagger["seed"]) >= 0.57  # it alone would add
+    assert verdict[0].assigned("theme") == []
+    rules = {t.value: t for t in verdict[0].by_tagger["keywords"] if t.kind == "theme"}
+    assert all(t.final and t.evidence["vetoed"] for t in rules.values())
+    # Without the veto, the same words would be tagged.
+    unvetoed = load_taxonomy({"vetoes": []})
+    plain = [KeywordTagger(), SeedTagger()]
+    assert all(t.prepare(TaggingContext(unvetoed)) for t in plain)
+    doc = Doc(id=1, title=JOB_ADVERT[0], text=JOB_ADVERT[1])
+    assert TaggerSet(plain, unvetoed).run([doc])[0].assigned("theme")
+
+    seed(project, [JOB_ADVERT])
+    assert project.json("items", "show", "1")["themes"] == []
+    shown = project.run("items", "show", "1")
+    assert shown.exit_code == 0, shown.output
+    assert "no theme at all: vetoed by" in shown.stdout and "vacancy" in shown.stdout
+
+
+def test_vetoes_must_name_sets(tmp_path):
+    from horizon.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="vetoes: unknown set '@job_adverts'"):
+        load_taxonomy({"vetoes": ["job_adverts"]})
 
 
 def test_a_plain_no_stores_no_evidence(project):

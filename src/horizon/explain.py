@@ -47,7 +47,18 @@ def theme_lines(item: dict[str, Any], *, highlight: bool = True) -> list[Text]:
             if row["tagger"] == "combined":
                 continue
             lines.extend(_evidence_lines(row, highlight))
-    if not lines:
+    vetoed = sorted(
+        {
+            term
+            for row in evidence
+            if row["tagger"] == "keywords" and isinstance(row.get("evidence"), dict)
+            for term in row["evidence"].get("vetoed") or []
+        }
+    )
+    if vetoed:  # the taxonomy's `vetoes`: no automatic theme, whatever any model said
+        terms = ", ".join(terminal_safe(t) for t in vetoed)
+        lines.append(Text(f"  no theme at all: vetoed by {terms} (the taxonomy's vetoes)"))
+    elif not lines:
         lines.append(Text("  no theme: no rule matched and no analyst decided", style="dim"))
     return lines
 

@@ -204,6 +204,8 @@ class Scored:
     fourp: dict[str, float] = field(default_factory=dict)
     matches: list[Match] = field(default_factory=list)
     excluded: dict[str, list[str]] = field(default_factory=dict)
+    # The terms of the taxonomy's `vetoes` found: then no theme at all, whatever else matched.
+    vetoed: list[str] = field(default_factory=list)
 
 
 class RuleSet:
@@ -235,6 +237,7 @@ class RuleSet:
         self._any_exclude = frozenset().union(*self.excludes.values())
         # Phrases whose words never count on their own ("law" in "law enforcement").
         self.ignore = self._group(taxonomy.ignore)
+        self.vetoes = self._group([f"@{name}" for name in taxonomy.vetoes])
         self.automaton = ahocorasick.Automaton()
         # The length of each term's key, by term id: where a match starts, given where it ends.
         self._lengths: list[int] = [0] * len(self.labels)
@@ -341,6 +344,9 @@ class RuleSet:
         found, doc, title_end = self.hits(title, text)
         result = Scored()
         if not found:
+            return result
+        if not self.vetoes.isdisjoint(found):
+            result.vetoed = sorted(self.labels[t] for t in self.vetoes.intersection(found))
             return result
         trigger = self.trigger
         candidates = sorted(

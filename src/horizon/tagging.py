@@ -58,6 +58,8 @@ class AutoTag:
     # The share of the item's words the tagger knows (a model: its vocabulary's). A model that
     # cannot read an item (a language it never learned from) has less say: see combine.
     reads: float = 1.0
+    # A primary tagger's "no" that no model overrides (the taxonomy's `vetoes`: a job advert).
+    final: bool = False
 
     @property
     def assigned(self) -> bool:
@@ -140,8 +142,10 @@ class TaggerSet:
         taxonomy's `model_weight`, scaled so that a mean of its `agree` lands on the 0.5 at
         which a tag is given. A model that knows few of the item's words has less say
         (`reading_share`): where it knows almost none, the rules decide as they would alone.
+        A primary tagger's final "no" (`AutoTag.final`: the taxonomy's `vetoes`) stands.
         """
         primary: dict[tuple[str, str], float] = {}
+        final: set[tuple[str, str]] = set()
         support: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
         for name, tags in by_tagger.items():
             role = self.roles.get(name, "primary")
@@ -149,6 +153,8 @@ class TaggerSet:
                 key = (tag.kind, tag.value)
                 if role == "primary":
                     primary[key] = max(primary.get(key, 0.0), tag.confidence)
+                    if tag.final:
+                        final.add(key)
                 else:
                     support.setdefault(key, []).append(
                         (tag.confidence, max(tag.weight, 1e-9), tag.reads)
@@ -161,6 +167,8 @@ class TaggerSet:
             p = sum(c * w for c, w, _ in values) / total
             known = sum(r * w for _, w, r in values) / total
             combined[key] = mixed(primary.get(key, 0.0), p, known, weight, agree)
+        for key in final:
+            combined[key] = 0.0
         return combined
 
 
@@ -295,8 +303,8 @@ def _store(
             for tag in tags:
                 if not tag.score and not tag.evidence:
                     continue  # a silent "no" explains nothing and would only fill the table
-                if not tag.assigned and (tag.kind, tag.value) in quiet:
-                    continue
+                if not tag.assigned and (tag.kind, tag.value) in quiet and not tag.final:
+                    continue  # (a veto is kept: it explains why no model's theme was given)
                 rows.append(
                     (
                         doc.id,

@@ -94,6 +94,9 @@ class Taxonomy(BaseModel):
     model_weight: float = Field(default=MODEL_WEIGHT, ge=0, le=1)
     title_bonus: float = Field(default=1.0, ge=0)
     text_chars: int = Field(default=2000, ge=100, le=1_000_000)
+    # Sets whose terms mark an item as no development of any theme (a job advert ...): no rule
+    # counts and no model overrides that "no".
+    vetoes: list[str] = Field(default_factory=list)
     ignore: list[str] = Field(default_factory=list)
     sets: dict[str, list[str]] = Field(default_factory=dict)
     themes: dict[str, Theme]
@@ -220,6 +223,7 @@ def _check_sets(taxonomy: Taxonomy, where: str) -> None:
                 check([group] if isinstance(group, str) else group, f"{owner} rule {index + 1}")
 
     check(taxonomy.ignore, "ignore")
+    check([f"@{name}" for name in taxonomy.vetoes], "vetoes")
     for name, terms in taxonomy.sets.items():
         check([t for t in terms if not t.startswith("@")], f"set {name!r}")
     for name, topic in taxonomy.topics.items():

@@ -52,6 +52,13 @@ class KeywordTagger(Tagger):
     def _tags(self, scored: Scored) -> list[AutoTag]:
         taxonomy = self.rules.taxonomy
         thresholds = self.rules.thresholds
+        if scored.vetoed:
+            # No development of any theme (a job advert ...): a final "no", which no model's
+            # opinion overrides (TaggerSet.combine).
+            veto = {"matches": [], "vetoed": scored.vetoed}
+            return [
+                AutoTag("theme", theme, 0.0, 0.0, veto, final=True) for theme in taxonomy.themes
+            ]
         if not scored.matches and not scored.excluded:
             # No rule spoke to the item: a "no" for every theme, with no evidence (not stored).
             return [AutoTag("theme", theme, 0.0, 0.0) for theme in taxonomy.themes]
