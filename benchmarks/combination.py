@@ -131,7 +131,7 @@ def main() -> None:
         matrix = model.features(docs)
         probs = model.probabilities(matrix)
         scores = [{t: float(v[i]) for t, v in probs.items()} for i in range(len(docs))]
-        known = matrix.known.tolist() if matrix.known is not None else [1.0] * len(docs)
+        known = matrix.reads()
         by_reading = [
             {t for t in THEME_IDS if mixed(r.get(t, 0.0), p.get(t, 0.0), k) >= 0.5}
             for r, p, k in zip(rules, scores, known, strict=True)

@@ -137,27 +137,17 @@ COMMON_WORDS = [
 ]
 
 
-def test_no_veto_of_the_shipped_taxonomy_begins_a_common_word_of_another_language(shipped):
-    def expand(terms, seen=()):
-        for term in terms:
-            if term.startswith("@"):
-                if term[1:] not in seen:
-                    yield from expand(shipped.sets[term[1:]], (*seen, term[1:]))
-            else:
-                yield term
+def matched(rules, terms, words):
+    """Which of these term ids match any of these words, as the compiled rules match text."""
+    return sorted(
+        {(rules.labels[t], word) for word in words for t in rules.hits(word, "")[0] if t in terms}
+    )
 
-    vetoes = {("theme " + n, t) for n, th in shipped.themes.items() for t in expand(th.exclude)}
-    for name, topic in shipped.topics.items():
-        vetoes |= {(name, t) for t in expand(topic.exclude)}
-        vetoes |= {(name, t) for rule in topic.rules for t in expand(rule.unless)}
-    clashes = [
-        (owner, term, word)
-        for owner, term in vetoes
-        for word in COMMON_WORDS
-        if (fold(term.strip("*")) == word)
-        or (term.endswith("*") and not term.startswith("*") and word.startswith(fold(term[:-1])))
-    ]
-    assert not clashes
+
+def test_no_veto_of_the_shipped_taxonomy_begins_a_common_word_of_another_language(shipped):
+    rules = RuleSet(shipped)
+    vetoes = frozenset().union(*(r.unless for r in rules.rules), *rules.excludes.values())
+    assert not matched(rules, vetoes | rules.vetoes, COMMON_WORDS)
 
 
 # Words of English and the larger EU languages that a term for the other languages could begin
@@ -180,16 +170,9 @@ LARGER_LANGUAGE_WORDS = [
 
 
 def test_no_term_for_the_other_languages_begins_a_word_of_the_larger_ones(shipped):
-    terms = {t for name, s in shipped.sets.items() if name.endswith("_eu") for t in s}
-    clashes = [
-        (term, word)
-        for term in terms
-        if not term.startswith("@")
-        for word in LARGER_LANGUAGE_WORDS
-        if fold(term.strip("*")) == word
-        or (term.endswith("*") and not term.startswith("*") and word.startswith(fold(term[:-1])))
-    ]
-    assert not clashes
+    rules = RuleSet(shipped)
+    terms = rules._group([f"@{name}" for name in shipped.sets if name.endswith("_eu")])
+    assert not matched(rules, terms, LARGER_LANGUAGE_WORDS)
 
 
 def test_shipped_taxonomy_has_the_four_themes_topics_and_4p(shipped):
@@ -797,23 +780,29 @@ POLISH = (
 )
 
 
-def test_the_seed_model_does_not_veto_what_it_cannot_read(shipped):
-    """An item in a language the seed model never learned from (Polish: sextortion of
-    teenagers with intimate photos): the rules give human-behaviour, and the model, which
-    knows almost none of its words, does not take it away; in English it would have its say."""
+def rules_and_seed(taxonomy):
+    """The `keywords` tagger and the shipped seed model, prepared, as `pull` runs them."""
     from horizon.default_plugins.keywords import KeywordTagger
     from horizon.default_plugins.model import SeedTagger
 
     taggers = [KeywordTagger(), SeedTagger()]
-    assert all(t.prepare(TaggingContext(shipped)) for t in taggers)
+    assert all(t.prepare(TaggingContext(taxonomy)) for t in taggers)
+    return TaggerSet(taggers, taxonomy)
+
+
+def test_the_seed_model_does_not_veto_what_it_cannot_read(shipped):
+    """An item in a language the seed model never learned from (Polish: sextortion of
+    teenagers with intimate photos): the rules give human-behaviour, and the model, which
+    knows almost none of its words, does not take it away; in English it would have its say."""
+    taggers = rules_and_seed(shipped)
     polish = Doc(id=1, title=POLISH[0], text=POLISH[1])
-    verdict = TaggerSet(taggers, shipped).run([polish])[0]
+    verdict = taggers.run([polish])[0]
     seed_says = next(t for t in verdict.by_tagger["seed"] if t.value == "human-behaviour")
     assert seed_says.reads < 0.35 and seed_says.evidence["known_words"] == seed_says.reads
     assert seed_says.confidence < 0.5  # the model alone would not give it ...
     assert "human-behaviour" in verdict.assigned("theme")  # ... and does not veto the rules'
     english = Doc(id=2, title="Police warn of sextortion of teens with intimate photos", text="")
-    said = TaggerSet(taggers, shipped).run([english])[0].by_tagger["seed"]
+    said = taggers.run([english])[0].by_tagger["seed"]
     assert min(t.reads for t in said) > 0.6
 
 
@@ -836,22 +825,14 @@ JOB_ADVERT = (
 def test_a_veto_is_final_whatever_the_models_say(project, shipped):
     """A job advert is no development of any theme (the taxonomy's `vetoes`), even when its
     words are the themes' own and the seed model is sure of them; `items show` says why."""
-    from horizon.default_plugins.keywords import KeywordTagger
-    from horizon.default_plugins.model import SeedTagger
-
-    taggers = [KeywordTagger(), SeedTagger()]
-    assert all(t.prepare(TaggingContext(shipped)) for t in taggers)
-    verdict = TaggerSet(taggers, shipped).run([Doc(id=1, title=JOB_ADVERT[0], text=JOB_ADVERT[1])])
+    doc = Doc(id=1, title=JOB_ADVERT[0], text=JOB_ADVERT[1])
+    verdict = rules_and_seed(shipped).run([doc])
     assert max(t.confidence for t in verdict[0].by_tagger["seed"]) >= 0.57  # it alone would add
     assert verdict[0].assigned("theme") == []
     rules = {t.value: t for t in verdict[0].by_tagger["keywords"] if t.kind == "theme"}
     assert all(t.final and t.evidence["vetoed"] for t in rules.values())
     # Without the veto, the same words would be tagged.
-    unvetoed = load_taxonomy({"vetoes": []})
-    plain = [KeywordTagger(), SeedTagger()]
-    assert all(t.prepare(TaggingContext(unvetoed)) for t in plain)
-    doc = Doc(id=1, title=JOB_ADVERT[0], text=JOB_ADVERT[1])
-    assert TaggerSet(plain, unvetoed).run([doc])[0].assigned("theme")
+    assert rules_and_seed(load_taxonomy({"vetoes": []})).run([doc])[0].assigned("theme")
 
     seed(project, [JOB_ADVERT])
     assert project.json("items", "show", "1")["themes"] == []
@@ -1078,15 +1059,10 @@ SEED_FLOORS = {
 
 @pytest.mark.parametrize("letters", sorted(SEED_FLOORS))
 def test_quality_floor_on_later_rounds_with_the_seed_model(shipped, letters):
-    from horizon.default_plugins.keywords import KeywordTagger
-    from horizon.default_plugins.model import SeedTagger
-
     count, floor = SEED_FLOORS[letters]
-    taggers = [KeywordTagger(), SeedTagger()]
-    assert all(t.prepare(TaggingContext(shipped)) for t in taggers)
     examples = pooled([f"tagging-extra-{x}.jsonl" for x in letters.split()])
     assert len(examples) == count
-    assert evaluate(examples, TaggerSet(taggers, shipped)).macro_f1 >= floor
+    assert evaluate(examples, rules_and_seed(shipped)).macro_f1 >= floor
 
 
 def test_taggers_can_be_switched_off_in_feeds_yaml(project, tmp_path):

@@ -172,10 +172,7 @@ def _grams(texts: list[str]) -> tuple[ngrams.Grams, ngrams.Grams]:
 def _tfidf(
     word: Vocabulary, char: Vocabulary, words: ngrams.Grams, chars: ngrams.Grams, count: int
 ) -> Rows:
-    word_rows = word.transform(words, count)
-    rows = Rows.side_by_side([word_rows, char.transform(chars, count)])
-    rows.known = word_rows.known  # the share of each text's words the model knows
-    return rows
+    return Rows.side_by_side([word.transform(words, count), char.transform(chars, count)])
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:

@@ -247,6 +247,10 @@ class Rows:
     # the model never learned from shares few of its words; see tagging.TaggerSet.combine).
     known: np.ndarray | None = None
 
+    def reads(self) -> list[float]:
+        """The share of each row's words its vocabulary knows (1.0 where it was not counted)."""
+        return self.known.tolist() if self.known is not None else [1.0] * self.shape[0]
+
     @cached_property
     def row_of_each(self) -> np.ndarray:
         """Each entry's row (a product takes it once per theme)."""
@@ -269,7 +273,8 @@ class Rows:
 
     @classmethod
     def side_by_side(cls, blocks: Sequence[Rows]) -> Rows:
-        """The blocks' columns one after the other (scipy's hstack)."""
+        """The blocks' columns one after the other (scipy's hstack); the share of words known,
+        from the block that counted it."""
         offsets = np.cumsum([0] + [b.shape[1] for b in blocks])
         rows = np.concatenate([b.row_of_each for b in blocks])
         order = np.argsort(rows, kind="stable")  # each block's rows in order: a merge
@@ -279,6 +284,7 @@ class Rows:
             np.concatenate(indices)[order],
             np.concatenate(([0], np.cumsum(sum(np.diff(b.indptr) for b in blocks)))),
             (blocks[0].shape[0], int(offsets[-1])),
+            next((b.known for b in blocks if b.known is not None), None),
         )
 
     @classmethod

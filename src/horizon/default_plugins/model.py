@@ -57,7 +57,7 @@ class ModelTagger(Tagger):
         matrix = model.features(docs)
         probabilities = model.probabilities(matrix)
         out = []
-        known = matrix.known.tolist() if matrix.known is not None else [1.0] * len(docs)
+        known = matrix.reads()
         for row in range(len(docs)):
             tags = []
             reads = round(float(known[row]), 4)
