@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 from horizon import learn
 from horizon.errors import ConfigError
 from horizon.rules import RuleSet, fold, fold_words
-from horizon.tagging import Doc, TaggerSet, TaggingContext, evaluate, read_jsonl
+from horizon.tagging import (
+    KNOWN_FULL,
+    KNOWN_NONE,
+    Doc,
+    TaggerSet,
+    TaggingContext,
+    evaluate,
+    read_jsonl,
+)
 from horizon.taxonomy import load_taxonomy, shipped_taxonomy_data
 from tests.conftest import fast_fetch
 
@@ -429,8 +437,9 @@ FLOORS = {
     # the sixteenth round (first measured with the rules alone at 0.656, then read for the
     # rules: 0.749)
     "tagging-extra-av.jsonl tagging-extra-aw.jsonl tagging-extra-ax.jsonl": (0.72, 0.70),
-    # the seventeenth round, held out of the rules and the seed model (measured once: 0.578)
-    "tagging-extra-ay.jsonl tagging-extra-az.jsonl tagging-extra-ba.jsonl": (0.54, 0.55),
+    # the seventeenth round (first measured with the rules alone at 0.578, then read for the
+    # rules: 0.713)
+    "tagging-extra-ay.jsonl tagging-extra-az.jsonl tagging-extra-ba.jsonl": (0.68, 0.64),
 }
 
 
@@ -771,8 +780,8 @@ def test_keywords_store_no_silent_theme_rows(project):
     assert themes and themes < {"technology", "human-behaviour", "legislation", "organisational"}
 
 
-# Sextortion of teenagers with intimate photos, in Polish: a language the seed model never
-# learned from, whose words the rules know.
+# Sextortion of teenagers with intimate photos, in Polish: words the rules know, and a language
+# an analysts' model trained on the dev set (English, German, French) never learned from.
 POLISH = (
     "Policja: coraz więcej nastolatków pada ofiarą szantażu intymnymi zdjęciami",
     "Sprawcy podszywają się pod rówieśników, a po otrzymaniu intymnego zdjęcia żądają "
@@ -790,23 +799,35 @@ def rules_and_seed(taxonomy):
     return TaggerSet(taggers, taxonomy)
 
 
-def test_the_seed_model_does_not_veto_what_it_cannot_read(shipped):
-    """An item in a language the seed model never learned from (Polish: sextortion of
-    teenagers with intimate photos): the rules give human-behaviour, and the model, which
-    knows almost none of its words, does not take it away; in English it would have its say."""
-    taggers = rules_and_seed(shipped)
+def test_a_model_does_not_veto_what_it_cannot_read(shipped):
+    """An item in a language a model never learned from (an analysts' model trained on the
+    dev set meets a Polish item on sextortion of teenagers with intimate photos): the rules
+    give human-behaviour, and the model, which knows almost none of its words, does not take
+    it away; in English it has its say. (The shipped seed model learned Polish with the
+    rounds in the EU's smaller languages, so it no longer serves as the example.)"""
+    from horizon.default_plugins.keywords import KeywordTagger
+    from horizon.default_plugins.model import ModelTagger
+
+    model = ModelTagger(learn.fit(read_jsonl(DATA / "tagging-dev.jsonl", labelled=True)))
+    taggers = [KeywordTagger(), model]
+    assert all(t.prepare(TaggingContext(shipped)) for t in taggers)
+    both = TaggerSet(taggers, shipped)
     polish = Doc(id=1, title=POLISH[0], text=POLISH[1])
-    verdict = taggers.run([polish])[0]
-    seed_says = next(t for t in verdict.by_tagger["seed"] if t.value == "human-behaviour")
-    assert seed_says.reads < 0.35 and seed_says.evidence["known_words"] == seed_says.reads
-    assert seed_says.confidence < 0.5  # the model alone would not give it ...
+    verdict = both.run([polish])[0]
+    model_says = next(t for t in verdict.by_tagger["model"] if t.value == "human-behaviour")
+    assert model_says.reads < KNOWN_NONE
+    assert model_says.evidence["known_words"] == model_says.reads
+    assert model_says.confidence < 0.5  # the model alone would not give it ...
     assert "human-behaviour" in verdict.assigned("theme")  # ... and does not veto the rules'
     english = Doc(id=2, title="Police warn of sextortion of teens with intimate photos", text="")
-    said = taggers.run([english])[0].by_tagger["seed"]
-    assert min(t.reads for t in said) > 0.6
+    said = both.run([english])[0].by_tagger["model"]
+    assert min(t.reads for t in said) > KNOWN_FULL
 
 
 def test_items_show_says_when_a_model_cannot_read_an_item(project):
+    project.write_config([])
+    dev = str(DATA / "tagging-dev.jsonl")
+    assert project.run("tagger", "train", "--from", dev).exit_code == 0
     seed(project, [POLISH])
     shown = project.run("items", "show", "1")
     assert shown.exit_code == 0, shown.output
@@ -911,8 +932,8 @@ def test_combine_weighs_rules_and_models():
         return combiner.combine(tags)[("theme", "technology")]
 
     assert reading_share(KNOWN_FULL) == 1.0 and reading_share(KNOWN_NONE) == 0.0
-    assert read(1.0, 0.02, 0.1) == 1.0 and read(0.5, 0.02, KNOWN_NONE) == 0.5
-    assert read(0.45, 0.99, 0.2) == 0.45  # nor does it add what the rules did not give
+    assert read(1.0, 0.02, KNOWN_NONE / 2) == 1.0 and read(0.5, 0.02, KNOWN_NONE) == 0.5
+    assert read(0.45, 0.99, KNOWN_NONE / 2) == 0.45  # nor does it add what the rules did not give
     assert read(1.0, 0.02, KNOWN_FULL) == read(1.0, 0.02, 0.99) < 0.5  # full say: it vetoes
     halfway = read(0.5, 0.02, (KNOWN_NONE + KNOWN_FULL) / 2)
     assert read(0.5, 0.02, KNOWN_FULL) < halfway < 0.5
@@ -1024,11 +1045,12 @@ SEED_FLOORS = {
     # in both now
     "o p q": (362, 0.75),
     "u v w": (363, 0.75),
-    # measured once as shipped (0.822); then read for the rules, and held out of the seed model,
-    # which it made worse
+    # From here on each round was measured once as shipped, then read for the rules, and held
+    # out of the seed model until the tenth session of 2026-11-30, when the model learned from
+    # all of them (with them, it raised the next unseen round by 0.06 to 0.08).
+    # measured once as shipped (0.822)
     "x y z": (444, 0.80),
-    # measured once as shipped (0.782, 0.746); then read for the rules, and held out of the
-    # seed model, which they did not improve
+    # measured once as shipped (0.782, 0.746)
     "aa ab ac": (402, 0.76),
     "ad ae af": (438, 0.73),
     # measured once as shipped (0.776), then read for the rules (0.784)
@@ -1050,10 +1072,10 @@ SEED_FLOORS = {
     # 0.732; AW, the larger western languages, 0.770; AX, the smaller languages of 2012 to
     # 2022, 0.609), then read for the rules (0.802)
     "av aw ax": (375, 0.77),
-    # held out of the rules and the seed model: measured once as shipped, 0.670 (set AY, a week
-    # of English feeds, 0.803; AZ, the smaller languages' courts and bills, 0.502; BA, the
-    # larger western languages' regional sources, 0.656)
-    "ay az ba": (446, 0.64),
+    # measured once as shipped, 0.670 (set AY, a week of English feeds, 0.803; AZ, the smaller
+    # languages' courts and bills, 0.502; BA, the larger western languages' regional sources,
+    # 0.656), then read for the rules and learned by the seed model (0.981)
+    "ay az ba": (446, 0.95),
 }
 
 
