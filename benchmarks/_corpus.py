@@ -21,7 +21,7 @@ CORPUS = ROOT / "tests" / "corpus"
 REAL = sorted((CORPUS / "real").glob("*.xml"))
 LABELLED = ROOT / "tests" / "data"
 # The labelled sets in the order they were written: six older sets, then rounds of three written
-# at once, each read for the rules; the seed model learned from those up to extra-w
+# at once, each read for the rules; the seed model learned from all of them
 # (docs/build_seed_model.py). The round after the last is held out of both with the fresh set
 # (HELD_OUT).
 OLDER = ["dev", "holdout", "blind", "final", "extra-a", "extra-b"]
