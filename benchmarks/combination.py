@@ -2,7 +2,7 @@
 
     python benchmarks/combination.py
 
-Twenty folds, each with the rules as they were before its test set was first read (the shipped
+Twenty-two folds, each with the rules as they were before its test set was first read (the shipped
 taxonomy at that commit, from git history) and a model (horizon's TF-IDF + logistic regression)
 trained on the other sets:
 
@@ -45,6 +45,10 @@ trained on the other sets:
        fifty-one sets above (7,919)
     T: test extra-ay + extra-az + extra-ba (446 items), rules of 251b9c2, model trained on the
        fifty-four sets above (8,294)
+    U: test extra-bb + extra-bc + extra-bd (375 items), rules of 251b9c2, model trained on the
+       fifty-seven sets above (8,740)
+    V: test extra-bg + extra-bh + extra-bi (480 items), rules of e37afd2, model trained on the
+       sixty sets above (9,115)
 
 For each: the rules alone, the model alone, the combination used before 2026-11-30 (the rules
 decide; the model adds a theme at p >= 0.91 and vetoes a weak rule hit at p <= 0.1), the equal
@@ -92,6 +96,9 @@ FOLDS = [
     ("R", ["extra-as", "extra-at", "extra-au"], "30c94df"),
     ("S", ["extra-av", "extra-aw", "extra-ax"], "8c10c6f"),
     ("T", ["extra-ay", "extra-az", "extra-ba"], "251b9c2"),
+    # Written and held out in the tenth session of 2026-11-30, which began at 251b9c2.
+    ("U", ["extra-bb", "extra-bc", "extra-bd"], "251b9c2"),
+    ("V", ["extra-bg", "extra-bh", "extra-bi"], "e37afd2"),
 ]
 GRID = [0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55]
 WEIGHTS = [0.5, 0.6, 0.7, 0.8]  # the model's weight in the mean

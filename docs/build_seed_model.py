@@ -110,6 +110,7 @@ def expected() -> dict[str, object]:
         "word": learn._jsonable(learn.WORD_PARAMS),
         "char": learn._jsonable(learn.CHAR_PARAMS),
         "C": learn.C,
+        "class_weight": learn.CLASS_WEIGHT,
         "text_chars": learn.MODEL_TEXT_CHARS,
     }
     digest = hashlib.sha256(json.dumps([found, settings], sort_keys=True).encode()).hexdigest()

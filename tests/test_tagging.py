@@ -381,7 +381,7 @@ def test_taxonomy_file_from_feeds_yaml(project, tmp_path):
     out = project.run("tagger", "status", "--json")
     assert out.exit_code == 0, out.output
     status = json.loads(out.stdout)
-    assert (status["agree"], status["model_weight"]) == (0.45, 0.7)
+    assert (status["agree"], status["model_weight"]) == (0.3, 0.7)
     (project.root / "extra-taxonomy.yaml").write_text("agree: 0.5\nmodel_weight: 0.5\n")
     status = json.loads(project.run("tagger", "status", "--json").stdout)
     assert (status["agree"], status["model_weight"]) == (0.5, 0.5)
@@ -682,7 +682,8 @@ def test_train_model_and_use_it(project):
     assert project.run("retag").exit_code == 0
     item = project.json("items", "show", "1")
     model_rows = [e for e in item["evidence"] if e["tagger"] == "model"]
-    assert len(model_rows) == 4 and all("probability" in e["evidence"] for e in model_rows)
+    assert model_rows and all("probability" in e["evidence"] for e in model_rows)
+    assert {e["value"] for e in model_rows} >= set(item["themes"])  # each theme's model say
     assert all(e["evidence"]["examples"] == 409 for e in model_rows)  # its weight beside the seed
     again = project.run("tagger", "train", "--from", str(DATA / "tagging-dev.jsonl")).stdout
     assert "averaged with the seed model by the examples each learned from: 409 against" in again
@@ -915,11 +916,12 @@ def test_combine_weighs_rules_and_models():
         return combiner.combine(tags)[("theme", "technology")] >= 0.5
 
     shipped = load_taxonomy()
-    assert (AGREE, MODEL_WEIGHT) == (0.45, 0.7) == (shipped.agree, shipped.model_weight)
+    assert (AGREE, MODEL_WEIGHT) == (0.3, 0.7) == (shipped.agree, shipped.model_weight)
     combiner.taxonomy = shipped
-    assert given(None, 0.65) and not given(None, 0.64)  # a model alone adds when fairly sure
-    assert given(0.5, 0.43) and not given(0.5, 0.42)  # and vetoes a bare rule hit when unsure
-    assert given(1.0, 0.22) and not given(1.0, 0.21)  # a strong rule hit only when sure
+    assert given(None, 0.43) and not given(None, 0.42)  # a model alone adds when it leans yes
+    assert given(0.5, 0.22) and not given(0.5, 0.21)  # and vetoes a bare rule hit when sure no
+    assert given(1.0, 0.01)  # a rule hit at twice the threshold stands
+    assert given(0.8, 0.09) and not given(0.8, 0.08)  # one a little below, unless sure no
     # Without a supporting opinion, the rules decide alone.
     only_rules = combiner.combine({"keywords": [AutoTag("theme", "legislation", 3, 0.5)]})
     assert only_rules[("theme", "legislation")] == 0.5
@@ -946,7 +948,8 @@ def test_combine_weighs_rules_and_models():
     assert reading_share(KNOWN_FULL) == 1.0 and reading_share(KNOWN_NONE) == 0.0
     assert read(1.0, 0.02, KNOWN_NONE / 2) == 1.0 and read(0.5, 0.02, KNOWN_NONE) == 0.5
     assert read(0.45, 0.99, KNOWN_NONE / 2) == 0.45  # nor does it add what the rules did not give
-    assert read(1.0, 0.02, KNOWN_FULL) == read(1.0, 0.02, 0.99) < 0.5  # full say: it vetoes
+    assert read(0.8, 0.02, KNOWN_NONE / 2) == 0.8
+    assert read(0.8, 0.02, KNOWN_FULL) == read(0.8, 0.02, 0.99) < 0.5  # full say: it vetoes
     halfway = read(0.5, 0.02, (KNOWN_NONE + KNOWN_FULL) / 2)
     assert read(0.5, 0.02, KNOWN_FULL) < halfway < 0.5
 
@@ -958,9 +961,10 @@ def test_combine_weighs_rules_and_models():
     large = AutoTag("theme", "technology", 0.9, 0.9, weight=2000)
     small = AutoTag("theme", "technology", 0.1, 0.1, weight=100)
     both = combiner.combine({"seed": [large], "model": [small]})[("theme", "technology")]
-    assert both == pytest.approx(min(1.0, 0.7 * (0.9 * 2000 + 0.1 * 100) / 2100 * 0.5 / 0.45))
+    assert both == pytest.approx(min(1.0, 0.7 * (0.9 * 2000 + 0.1 * 100) / 2100 * 0.5 / 0.3))
     small.weight = large.weight  # as many examples each: the plain mean of the two, 0.5
-    assert combiner.combine({"seed": [large], "model": [small]})[("theme", "technology")] < 0.5
+    even = combiner.combine({"seed": [large], "model": [small]})[("theme", "technology")]
+    assert even == pytest.approx(0.7 * 0.5 * 0.5 / 0.3)
 
 
 def test_seed_model_tags_a_new_store_and_can_be_left_out(project, tmp_path):
@@ -1019,7 +1023,8 @@ def test_tagging_with_a_model_imports_neither_scipy_nor_scikit_learn():
         "from horizon.taxonomy import load_taxonomy\n"
         "tagger = SeedTagger()\n"
         "assert tagger.prepare(TaggingContext(load_taxonomy()))\n"
-        "docs = [Doc(1, 'Europol and Eurojust take down a forum', 'Police in nine countries.')]\n"
+        "docs = [Doc(1, 'Europol and Eurojust take down a child abuse forum',"
+        " 'Police in nine countries.')]\n"
         "tags = {t.value: t for t in tagger.tag(docs * 2500)[0]}\n"  # two feature batches
         "assert tags['organisational'].confidence > 0.5, tags\n"
         "assert 'europol' in tags['organisational'].evidence['because']\n"
