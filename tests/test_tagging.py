@@ -445,8 +445,12 @@ FLOORS = {
     "tagging-extra-bb.jsonl tagging-extra-bc.jsonl tagging-extra-bd.jsonl": (0.64, 0.47),
     # the nineteenth (first measured with the rules alone at 0.688, then opened: 0.690)
     "tagging-extra-bg.jsonl tagging-extra-bh.jsonl tagging-extra-bi.jsonl": (0.66, 0.65),
-    # the twentieth, held out too (measured once: 0.652)
+    # the twentieth (first measured with the rules alone at 0.652; then opened for the seed
+    # model, no rule written from it)
     "tagging-extra-bj.jsonl tagging-extra-bk.jsonl tagging-extra-bl.jsonl": (0.62, 0.68),
+    # the twenty-first, held out (measured once: 0.708; organisational precision, 0.48, is its
+    # weak spot: its near misses are close by design)
+    "tagging-extra-bm.jsonl tagging-extra-bn.jsonl tagging-extra-bo.jsonl": (0.68, 0.45),
 }
 
 
@@ -1123,8 +1127,16 @@ SEED_FLOORS = {
     # outlets little used before, 0.873; BK, German, French and Dutch, 0.804; BL, Spanish,
     # Italian, Portuguese, Polish and Nordic, 0.852); the session's start tagger 0.763. Nearly
     # all its themed items re-report developments in the earlier sets. 0.860 once the seed model
-    # had learned the nineteenth round (which reports some of the same developments)
-    "bj bk bl": (480, 0.83),
+    # had learned the nineteenth round (which reports some of the same developments); 0.866 with
+    # the unweighted models at `agree` 0.3 (eleventh session of 2026-11-30). Then opened and
+    # learned by the seed model (0.994)
+    "bj bk bl": (480, 0.95),
+    # held out too: close near misses in English (BM) and in Europe's larger languages (BN),
+    # and the shapes feeds take (BO); all but two of its themed items re-report. Measured once
+    # with the session's start tagger, 0.873 (organisational precision 0.68), then with the
+    # unweighted models at `agree` 0.3, 0.890, and as shipped, with the twentieth round in the
+    # seed model, 0.894 (BM 0.892, BN 0.887, BO 0.901; organisational precision 0.77)
+    "bm bn bo": (480, 0.86),
 }
 
 
