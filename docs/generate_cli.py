@@ -25,7 +25,8 @@ command: `horizon --db store.db --config feeds.yaml pull`.
 
 Exit codes, for every command: `0` success; `1` the command ran but something failed (a source,
 a check); `2` a usage or configuration error, named in the message; `75` another pull holds the
-store's lock; `130` interrupted.
+store's lock; `130` interrupted; `141` the reader of its output went away (`horizon ... | head`),
+which stops it quietly.
 """
 
 

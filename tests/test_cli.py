@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from horizon import __version__
 from tests.conftest import fast_fetch
@@ -214,3 +215,19 @@ def test_console_script_runs_end_to_end(project, tmp_path):
         ["horizon", "items", "list", "--json"], capture_output=True, text=True, env=env, check=True
     )
     assert '"title": "A"' in out.stdout
+
+
+def test_a_closed_pipe_stops_quietly(project, tmp_path):
+    """`horizon tagger classify ... | head -1`: the reader leaves early; no crash report."""
+    project.write_config([])
+    items = Path(__file__).parent / "data" / "tagging-dev.jsonl"  # 409 items: about 1 MB out
+    env = {**os.environ, "HORIZON_DB": str(project.db_path), "HORIZON_CONFIG": str(project.config)}
+    command = [sys.executable, "-m", "horizon", "tagger", "classify", str(items), "--json"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert child.stdout and child.stderr
+    assert child.stdout.readline().startswith(b"{")  # one line, then the reader goes away
+    child.stdout.close()
+    child.wait(timeout=120)
+    stderr = child.stderr.read().decode()
+    assert child.returncode == 141, stderr
+    assert stderr == ""

@@ -42,6 +42,12 @@ class HorizonGroup(TyperGroup):
         except KeyboardInterrupt:
             error("interrupted")
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # The reader went away (`horizon ... | head`): stop quietly, as other tools do.
+            # Output still buffered would fail again at exit, so it goes nowhere instead.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(141) from None
         except Exception as exc:
             if os.environ.get("HORIZON_DEBUG"):
                 raise
