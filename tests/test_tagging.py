@@ -452,8 +452,12 @@ FLOORS = {
     # 0.718; organisational precision, 0.52, is its weak spot: its near misses are close by
     # design)
     "tagging-extra-bm.jsonl tagging-extra-bn.jsonl tagging-extra-bo.jsonl": (0.69, 0.48),
-    # the twenty-second, held out (measured once: 0.692)
-    "tagging-extra-bp.jsonl tagging-extra-bq.jsonl tagging-extra-br.jsonl": (0.66, 0.70),
+    # the twenty-second (first measured with the rules alone at 0.692, then read for the rules:
+    # 0.698)
+    "tagging-extra-bp.jsonl tagging-extra-bq.jsonl tagging-extra-br.jsonl": (0.67, 0.72),
+    # the twenty-third, labelled from the guide alone, held out (measured once: 0.765;
+    # human-behaviour precision, 0.63, is its weak spot)
+    "tagging-extra-bs.jsonl tagging-extra-bt.jsonl tagging-extra-bu.jsonl": (0.73, 0.58),
 }
 
 
@@ -1146,8 +1150,16 @@ SEED_FLOORS = {
     # from the usual sources (BR); all but six of its themed items re-report. Measured with the
     # session's start tagger, 0.852, with the unweighted models 0.868, and as shipped, with the
     # twenty-first round in the rules and the seed model, 0.875 with precision 0.83 to 0.95
-    # (BP 0.894, BQ 0.900, BR 0.826)
-    "bp bq br": (480, 0.85),
+    # (BP 0.894, BQ 0.900, BR 0.826). Then read for the rules and learned by the seed model
+    # (0.991)
+    "bp bq br": (480, 0.95),
+    # held out too, labelled by writers who had the guide alone, not the earlier writers' rules:
+    # a week of the sources in English (BS), in German, French and Dutch (BT), and hotlines,
+    # NGOs, alliances and cooperation (BU). Measured with the session's start tagger, 0.881;
+    # with the unweighted models and the twenty-first round in the seed model, 0.880; as
+    # shipped, with the twenty-second round in the rules and the seed model, 0.873
+    # (human-behaviour precision 0.75, organisational recall 0.75; BS 0.891, BT 0.935, BU 0.749)
+    "bs bt bu": (480, 0.84),
 }
 
 
