@@ -382,11 +382,16 @@ def test_taxonomy_file_from_feeds_yaml(project, tmp_path):
     assert out.exit_code == 0, out.output
     status = json.loads(out.stdout)
     assert (status["agree"], status["model_weight"]) == (0.3, 0.7)
-    (project.root / "extra-taxonomy.yaml").write_text("agree: 0.5\nmodel_weight: 0.5\n")
+    assert status["theme_agree"] == {"human-behaviour": 0.4}
+    (project.root / "extra-taxonomy.yaml").write_text(
+        "agree: 0.5\nmodel_weight: 0.5\nthemes:\n  human-behaviour:\n    agree: 0.6\n"
+    )
     status = json.loads(project.run("tagger", "status", "--json").stdout)
     assert (status["agree"], status["model_weight"]) == (0.5, 0.5)
+    assert status["theme_agree"] == {"human-behaviour": 0.6}
     text = project.run("tagger", "status").stdout
-    assert "weighing 0.5 (the taxonomy's `model_weight`), reaches 0.5 (its `agree`)" in text
+    assert "weighing 0.5 (the taxonomy's `model_weight`), reaches 0.5 (its `agree`;" in text
+    assert "human-behaviour's own: 0.6)" in text
     (project.root / "extra-taxonomy.yaml").write_text(
         "topics:\n  vgt-board:\n    theme: board\n    label: VGT\n"
     )
@@ -455,9 +460,13 @@ FLOORS = {
     # the twenty-second (first measured with the rules alone at 0.692, then read for the rules:
     # 0.698)
     "tagging-extra-bp.jsonl tagging-extra-bq.jsonl tagging-extra-br.jsonl": (0.67, 0.72),
-    # the twenty-third, labelled from the guide alone, held out (measured once: 0.765;
-    # human-behaviour precision, 0.63, is its weak spot)
+    # the twenty-third, labelled from the guide alone (first measured with the rules alone at
+    # 0.765; human-behaviour precision, 0.63, is its weak spot; then opened for the seed model,
+    # no rule written from it)
     "tagging-extra-bs.jsonl tagging-extra-bt.jsonl tagging-extra-bu.jsonl": (0.73, 0.58),
+    # the twenty-fourth, labelled from the guide alone, held out (measured once: 0.688;
+    # organisational, 21 items, precision 0.44)
+    "tagging-extra-bv.jsonl tagging-extra-bw.jsonl tagging-extra-bx.jsonl": (0.66, 0.40),
 }
 
 
@@ -623,7 +632,12 @@ def test_classify_takes_lone_surrogates_and_control_characters(project, tmp_path
 def test_classify_and_evaluate_files(project, tmp_path):
     project.write_config([])
     lines = [
-        {"id": "a", "title": "Vorratsdatenspeicherung: EuGH kippt deutsches Gesetz", "summary": ""},
+        {
+            "id": "a",
+            "title": "Vorratsdatenspeicherung: EuGH kippt deutsches Gesetz",
+            # (title alone, the seed model's 0.13 for legislation vetoes the rules' 4 points)
+            "summary": "Die anlasslose Speicherung von Verbindungsdaten verstößt gegen EU-Recht.",
+        },
         {"id": 7, "title": "Hash browns recipe", "summary": "Crispy."},
     ]
     path = tmp_path / "in.jsonl"
@@ -933,6 +947,15 @@ def test_combine_weighs_rules_and_models():
     assert given(0.5, 0.22) and not given(0.5, 0.21)  # and vetoes a bare rule hit when sure no
     assert given(1.0, 0.01)  # a rule hit at twice the threshold stands
     assert given(0.8, 0.09) and not given(0.8, 0.08)  # one a little below, unless sure no
+    # A theme may ask for more agreement than the taxonomy's: human-behaviour, 0.4.
+    assert shipped.agree_for("theme", "human-behaviour") == 0.4
+    assert shipped.agree_for("theme", "technology") == shipped.agree == 0.3
+
+    def behaviour(p):
+        tags = {"seed": [AutoTag("theme", "human-behaviour", p, p)]}
+        return combiner.combine(tags)[("theme", "human-behaviour")] >= 0.5
+
+    assert behaviour(0.58) and not behaviour(0.57)  # alone at 0.4 / 0.7, not 0.3 / 0.7
     # Without a supporting opinion, the rules decide alone.
     only_rules = combiner.combine({"keywords": [AutoTag("theme", "legislation", 3, 0.5)]})
     assert only_rules[("theme", "legislation")] == 0.5
@@ -1158,8 +1181,16 @@ SEED_FLOORS = {
     # NGOs, alliances and cooperation (BU). Measured with the session's start tagger, 0.881;
     # with the unweighted models and the twenty-first round in the seed model, 0.880; as
     # shipped, with the twenty-second round in the rules and the seed model, 0.873
-    # (human-behaviour precision 0.75, organisational recall 0.75; BS 0.891, BT 0.935, BU 0.749)
-    "bs bt bu": (480, 0.84),
+    # (human-behaviour precision 0.75, organisational recall 0.75; BS 0.891, BT 0.935, BU 0.749).
+    # Then opened and learned by the seed model (0.997)
+    "bs bt bu": (480, 0.95),
+    # held out too, labelled from the guide alone: behaviour and what only looks like it, in
+    # English (BV), a week of the sources in the EU's other languages (BW), law and technology
+    # policy in English, German and French (BX). Measured with the session's start tagger,
+    # 0.824; with the twenty-second round's mends and seed model, 0.845; with the twenty-third
+    # round in the seed model, 0.848; as shipped, with human-behaviour's own `agree` of 0.4,
+    # 0.853 (human-behaviour precision 0.72, organisational 0.75 on 21 items)
+    "bv bw bx": (480, 0.82),
 }
 
 

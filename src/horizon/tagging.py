@@ -139,9 +139,10 @@ class TaggerSet:
         Without a model, the rules decide. Where models have an opinion, the tag's confidence
         is a weighted mean of the rules' and the models' (the models' own mean, each weighing
         its `AutoTag.weight`: the examples it learned from), the models weighing the
-        taxonomy's `model_weight`, scaled so that a mean of its `agree` lands on the 0.5 at
-        which a tag is given. A model that knows few of the item's words has less say
-        (`reading_share`): where it knows almost none, the rules decide as they would alone.
+        taxonomy's `model_weight`, scaled so that a mean of its `agree` (or the theme's own,
+        `Taxonomy.agree_for`) lands on the 0.5 at which a tag is given. A model that knows few
+        of the item's words has less say (`reading_share`): where it knows almost none, the
+        rules decide as they would alone.
         A primary tagger's final "no" (`AutoTag.final`: the taxonomy's `vetoes`) stands.
         """
         primary: dict[tuple[str, str], float] = {}
@@ -160,12 +161,12 @@ class TaggerSet:
                         (tag.confidence, max(tag.weight, 1e-9), tag.reads)
                     )
         combined = dict(primary)
-        agree = self.taxonomy.agree if self.taxonomy is not None else AGREE
         weight = self.taxonomy.model_weight if self.taxonomy is not None else MODEL_WEIGHT
         for key, values in support.items():
             total = sum(w for _, w, _ in values)
             p = sum(c * w for c, w, _ in values) / total
             known = sum(r * w for _, w, r in values) / total
+            agree = self.taxonomy.agree_for(*key) if self.taxonomy is not None else AGREE
             combined[key] = mixed(primary.get(key, 0.0), p, known, weight, agree)
         for key in final:
             combined[key] = 0.0

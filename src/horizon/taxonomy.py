@@ -61,6 +61,8 @@ class Theme(BaseModel):
     section: str = ""
     description: str = ""
     threshold: float | None = None
+    # This theme's own `agree` where the rules and the models combine (the taxonomy's otherwise)
+    agree: float | None = Field(default=None, gt=0, le=1)
     rules: list[Rule] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
 
@@ -104,6 +106,11 @@ class Taxonomy(BaseModel):
     themes: dict[str, Theme]
     topics: dict[str, Topic] = Field(default_factory=dict)
     fourp: dict[str, FourP] = Field(default_factory=dict)
+
+    def agree_for(self, kind: str, value: str) -> float:
+        """The `agree` a tag needs: its theme's own, where the theme sets one."""
+        theme = self.themes.get(value) if kind == "theme" else None
+        return theme.agree if theme is not None and theme.agree is not None else self.agree
 
     @field_validator("themes")
     @classmethod

@@ -166,6 +166,9 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         ],
         "taxonomy": ws.taxonomy.version,
         "agree": ws.taxonomy.agree,
+        "theme_agree": {
+            name: theme.agree for name, theme in ws.taxonomy.themes.items() if theme.agree
+        },
         "model_weight": ws.taxonomy.model_weight,
         "decided_items": decided,
         "models": models,
@@ -178,10 +181,12 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     for t in taggers.taggers:
         out.print(f"  {t.name} ({t.role}) {t.version}")
     if any(t.role == "supporting" for t in taggers.taggers):
+        own = "; ".join(f"{name}'s own: {value:g}" for name, value in data["theme_agree"].items())
         out.print(
             f"A tag is given where the mean of the rules' confidence and the models' "
             f"probability, the models weighing {ws.taxonomy.model_weight:g} (the taxonomy's "
-            f"`model_weight`), reaches {ws.taxonomy.agree:g} (its `agree`)."
+            f"`model_weight`), reaches {ws.taxonomy.agree:g} (its `agree`"
+            + (f"; {own})." if own else ").")
         )
     if not models:
         out.print(
