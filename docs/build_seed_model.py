@@ -6,8 +6,8 @@ python docs/build_seed_model.py --check  # exit 1 if the labelled sets changed s
                                          # runs this)
 
 It learns from tests/data/tagging-{dev,holdout,blind,final}.jsonl and every written round
-through tagging-extra-{bs,bt,bu}.jsonl (11,515 items). tagging-fresh.jsonl, the newest round,
-tagging-extra-{bv,bw,bx}.jsonl, and tagging-real-random.jsonl are left out on purpose: they
+through tagging-extra-{bv,bw,bx}.jsonl (11,995 items). tagging-fresh.jsonl, the newest round,
+tagging-extra-{by,bz,ca}.jsonl, and tagging-real-random.jsonl are left out on purpose: they
 measure the taggers on items neither the rules nor the model saw (docs/taxonomy.md). Each round
 was held out until it had been measured once. Rounds x to ao were left out of the model for a
 while (each alone gained its own sets or the fresh set no more than noise,
@@ -105,6 +105,9 @@ SETS = [
     "tagging-extra-bs.jsonl",
     "tagging-extra-bt.jsonl",
     "tagging-extra-bu.jsonl",
+    "tagging-extra-bv.jsonl",
+    "tagging-extra-bw.jsonl",
+    "tagging-extra-bx.jsonl",
 ]
 OUT = ROOT / "src" / "horizon" / learn.SEED_MODEL
 INFO = ROOT / "src" / "horizon" / learn.SEED_INFO

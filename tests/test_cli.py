@@ -217,7 +217,7 @@ def test_console_script_runs_end_to_end(project, tmp_path):
     assert '"title": "A"' in out.stdout
 
 
-def test_a_closed_pipe_stops_quietly(project, tmp_path):
+def test_a_closed_pipe_stops_quietly(project):
     """`horizon tagger classify ... | head -1`: the reader leaves early; no crash report."""
     project.write_config([])
     items = Path(__file__).parent / "data" / "tagging-dev.jsonl"  # 409 items: about 1 MB out
