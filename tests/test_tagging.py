@@ -382,7 +382,7 @@ def test_taxonomy_file_from_feeds_yaml(project, tmp_path):
     assert out.exit_code == 0, out.output
     status = json.loads(out.stdout)
     assert (status["agree"], status["model_weight"]) == (0.3, 0.7)
-    assert status["theme_agree"] == {"human-behaviour": 0.4}
+    assert status["theme_agree"] == {"human-behaviour": 0.5}
     (project.root / "extra-taxonomy.yaml").write_text(
         "agree: 0.5\nmodel_weight: 0.5\nthemes:\n  human-behaviour:\n    agree: 0.6\n"
     )
@@ -467,9 +467,12 @@ FLOORS = {
     # the twenty-fourth, labelled from the guide alone (first measured with the rules alone at
     # 0.688; organisational, 21 items, precision 0.44; then opened: 0.689)
     "tagging-extra-bv.jsonl tagging-extra-bw.jsonl tagging-extra-bx.jsonl": (0.66, 0.40),
-    # the twenty-fifth, labelled from the guide alone, held out (measured once: 0.698;
-    # human-behaviour precision 0.56)
-    "tagging-extra-by.jsonl tagging-extra-bz.jsonl tagging-extra-ca.jsonl": (0.67, 0.52),
+    # the twenty-fifth, labelled from the guide alone (first measured with the rules alone at
+    # 0.698; human-behaviour precision 0.56; then opened and mended: 0.726)
+    "tagging-extra-by.jsonl tagging-extra-bz.jsonl tagging-extra-ca.jsonl": (0.70, 0.54),
+    # the twenty-sixth, labelled from the guide alone, held out (measured once: 0.794;
+    # technology precision 0.83)
+    "tagging-extra-cb.jsonl tagging-extra-cc.jsonl tagging-extra-cd.jsonl": (0.77, 0.80),
 }
 
 
@@ -953,11 +956,12 @@ def test_combine_weighs_rules_and_models():
     assert given(0.5, 0.22) and not given(0.5, 0.21)  # and vetoes a bare rule hit when sure no
     assert given(1.0, 0.01)  # a rule hit at twice the threshold stands
     assert given(0.8, 0.09) and not given(0.8, 0.08)  # one a little below, unless sure no
-    # A theme may ask for more agreement than the taxonomy's: human-behaviour, 0.4.
-    assert shipped.agree_for("theme", "human-behaviour") == 0.4
+    # A theme may ask for more agreement than the taxonomy's: human-behaviour, 0.5.
+    assert shipped.agree_for("theme", "human-behaviour") == 0.5
     assert shipped.agree_for("theme", "technology") == shipped.agree == 0.3
     behaviour = "human-behaviour"
-    assert given(None, 0.58, behaviour) and not given(None, 0.57, behaviour)  # 0.4 / 0.7
+    assert given(None, 0.72, behaviour) and not given(None, 0.71, behaviour)  # 0.5 / 0.7
+    assert given(1.0, 0.29, behaviour) and not given(1.0, 0.28, behaviour)  # a model sure no
     # Without a supporting opinion, the rules decide alone.
     only_rules = combiner.combine({"keywords": [AutoTag("theme", "legislation", 3, 0.5)]})
     assert only_rules[("theme", "legislation")] == 0.5
@@ -1198,8 +1202,15 @@ SEED_FLOORS = {
     # and in German, French and Dutch (BZ); technology and cooperation in English and the EU's
     # other languages (CA). Measured with the session's start tagger, 0.831; as shipped, with
     # the twenty-fourth round in the seed model, 0.864 with precision 0.79 (human-behaviour) to
-    # 0.97 (BY 0.854, BZ 0.847, CA 0.862)
-    "by bz ca": (480, 0.83),
+    # 0.97 (BY 0.854, BZ 0.847, CA 0.862). Then opened, mended (0.876) and learned by the seed
+    # model (0.997)
+    "by bz ca": (480, 0.95),
+    # held out too, labelled from the guide alone: how people behave online, in English (CB);
+    # cooperation and capacity in English, German, French and Spanish (CC); laws, courts and
+    # parliaments across Europe and beyond (CD). Measured with the session's start tagger,
+    # 0.873; as shipped, with the twenty-fifth round's mends and seed model and
+    # human-behaviour's `agree` of 0.5, 0.879 with precision 0.86 (technology) to 0.97
+    "cb cc cd": (480, 0.85),
 }
 
 
