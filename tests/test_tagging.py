@@ -382,7 +382,7 @@ def test_taxonomy_file_from_feeds_yaml(project, tmp_path):
     assert out.exit_code == 0, out.output
     status = json.loads(out.stdout)
     assert (status["agree"], status["model_weight"]) == (0.3, 0.7)
-    assert status["theme_agree"] == {"human-behaviour": 0.5}
+    assert status["theme_agree"] == {"human-behaviour": 0.4}
     (project.root / "extra-taxonomy.yaml").write_text(
         "agree: 0.5\nmodel_weight: 0.5\nthemes:\n  human-behaviour:\n    agree: 0.6\n"
     )
@@ -470,9 +470,9 @@ FLOORS = {
     # the twenty-fifth, labelled from the guide alone (first measured with the rules alone at
     # 0.698; human-behaviour precision 0.56; then opened and mended: 0.726)
     "tagging-extra-by.jsonl tagging-extra-bz.jsonl tagging-extra-ca.jsonl": (0.70, 0.54),
-    # the twenty-sixth, labelled from the guide alone, held out (measured once: 0.794;
-    # technology precision 0.83)
-    "tagging-extra-cb.jsonl tagging-extra-cc.jsonl tagging-extra-cd.jsonl": (0.77, 0.80),
+    # the twenty-sixth, labelled from the guide alone (first measured with the rules alone at
+    # 0.794; technology precision 0.83; then opened and mended: 0.810)
+    "tagging-extra-cb.jsonl tagging-extra-cc.jsonl tagging-extra-cd.jsonl": (0.78, 0.80),
 }
 
 
@@ -956,12 +956,12 @@ def test_combine_weighs_rules_and_models():
     assert given(0.5, 0.22) and not given(0.5, 0.21)  # and vetoes a bare rule hit when sure no
     assert given(1.0, 0.01)  # a rule hit at twice the threshold stands
     assert given(0.8, 0.09) and not given(0.8, 0.08)  # one a little below, unless sure no
-    # A theme may ask for more agreement than the taxonomy's: human-behaviour, 0.5.
-    assert shipped.agree_for("theme", "human-behaviour") == 0.5
+    # A theme may ask for more agreement than the taxonomy's: human-behaviour, 0.4.
+    assert shipped.agree_for("theme", "human-behaviour") == 0.4
     assert shipped.agree_for("theme", "technology") == shipped.agree == 0.3
     behaviour = "human-behaviour"
-    assert given(None, 0.72, behaviour) and not given(None, 0.71, behaviour)  # 0.5 / 0.7
-    assert given(1.0, 0.29, behaviour) and not given(1.0, 0.28, behaviour)  # a model sure no
+    assert given(None, 0.58, behaviour) and not given(None, 0.57, behaviour)  # 0.4 / 0.7
+    assert given(1.0, 0.15, behaviour) and not given(1.0, 0.14, behaviour)  # a model sure no
     # Without a supporting opinion, the rules decide alone.
     only_rules = combiner.combine({"keywords": [AutoTag("theme", "legislation", 3, 0.5)]})
     assert only_rules[("theme", "legislation")] == 0.5
@@ -1208,9 +1208,10 @@ SEED_FLOORS = {
     # held out too, labelled from the guide alone: how people behave online, in English (CB);
     # cooperation and capacity in English, German, French and Spanish (CC); laws, courts and
     # parliaments across Europe and beyond (CD). Measured with the session's start tagger,
-    # 0.873; as shipped, with the twenty-fifth round's mends and seed model and
-    # human-behaviour's `agree` of 0.5, 0.879 with precision 0.86 (technology) to 0.97
-    "cb cc cd": (480, 0.85),
+    # 0.873; with the twenty-fifth round's mends and seed model and human-behaviour's `agree`
+    # of 0.5, 0.879 with precision 0.86 (technology) to 0.97. Then opened, mended (0.894) and
+    # learned by the seed model (0.995)
+    "cb cc cd": (480, 0.95),
 }
 
 
