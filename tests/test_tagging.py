@@ -476,8 +476,8 @@ FLOORS = {
     # the twenty-seventh, labelled from the guide alone (first measured with the rules alone at
     # 0.676; organisational precision 0.63, human-behaviour 0.65; then opened and mended: 0.688)
     "tagging-extra-ce.jsonl tagging-extra-cf.jsonl tagging-extra-cg.jsonl": (0.66, 0.62),
-    # the twenty-eighth, labelled from the guide alone, held out (measured once: 0.635;
-    # human-behaviour precision 0.53)
+    # the twenty-eighth, labelled from the guide alone (first measured with the rules alone at
+    # 0.635; human-behaviour precision 0.53; then opened and mended: 0.642)
     "tagging-extra-ch.jsonl tagging-extra-ci.jsonl tagging-extra-cj.jsonl": (0.61, 0.50),
 }
 
@@ -1227,8 +1227,9 @@ SEED_FLOORS = {
     # held out too, labelled from the guide alone: children, parents and schools in the news,
     # in English (CH), a fortnight of the sources in German, French and Dutch (CI), police,
     # prosecutors and courts' crime news in English (CJ). Measured with the session's start
-    # tagger, 0.812; as shipped, 0.834 (human-behaviour precision 0.57)
-    "ch ci cj": (480, 0.81),
+    # tagger, 0.812; as shipped, 0.834 (human-behaviour precision 0.57). Then opened, mended
+    # (0.840) and learned by the seed model (0.990)
+    "ch ci cj": (480, 0.95),
 }
 
 
