@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from pathlib import Path
 
@@ -482,8 +483,8 @@ FLOORS = {
     # the twenty-ninth, labelled from the guide alone (first measured with the rules alone at
     # 0.711; human-behaviour and organisational precision 0.67; then opened and mended: 0.713)
     "tagging-extra-ck.jsonl tagging-extra-cl.jsonl tagging-extra-cm.jsonl": (0.68, 0.64),
-    # the thirtieth, labelled from the guide alone, held out (measured once: 0.741;
-    # organisational precision 0.43)
+    # the thirtieth, labelled from the guide alone (first measured with the rules alone at
+    # 0.741; organisational precision 0.43; then opened and mended: 0.744)
     "tagging-extra-cn.jsonl tagging-extra-co.jsonl tagging-extra-cp.jsonl": (0.71, 0.40),
 }
 
@@ -679,9 +680,10 @@ def test_classify_and_evaluate_files(project, tmp_path):
     assert data["items"] == 200 and 0.8 < data["macro_f1"] < 1
     assert set(data["themes"]["technology"]) >= {"precision", "recall", "f1"}
     table = project.run("tagger", "evaluate", fresh, "--errors")
-    assert table.exit_code == 0 and f"macro-F1 {data['macro_f1']:.3f} over 200 item(s)" in (
-        table.stdout
-    )
+    assert table.exit_code == 0
+    # the table prints three places of the figure the JSON gives to four
+    printed = re.search(r"macro-F1 (\d\.\d{3}) over 200 item\(s\)", table.stdout)
+    assert printed and abs(float(printed[1]) - data["macro_f1"]) < 0.00051
     assert "predicted" in table.stdout  # the errors table
     with_errors = project.run("tagger", "evaluate", fresh, "--errors", "--json")
     assert json.loads(with_errors.stdout)["errors"]
@@ -1245,8 +1247,9 @@ SEED_FLOORS = {
     # held out too, labelled from the guide alone: a fortnight of the sources in English (CN), a
     # week of them in the EU's other languages (CO), research, hotlines and NGOs on offenders
     # and victims in English (CP). Measured as shipped (the session's start tagger), 0.863
-    # (organisational precision 0.63; 0.840 with the tagger before rounds 25 to 29 were opened)
-    "cn co cp": (480, 0.83),
+    # (organisational precision 0.63; 0.840 with the tagger before rounds 25 to 29 were opened).
+    # Then opened, mended and learned by the seed model (0.988)
+    "cn co cp": (480, 0.95),
 }
 
 
