@@ -2,9 +2,9 @@
 
     python benchmarks/combination.py
 
-Twenty-two folds, each with the rules as they were before its test set was first read (the shipped
+Thirty folds, each with the rules as they were before its test set was first read (the shipped
 taxonomy at that commit, from git history) and a model (horizon's TF-IDF + logistic regression)
-trained on the other sets:
+trained on the sets written before it:
 
     A: test final (304 items), rules of 97059d7, model trained on dev + holdout + blind
     B: test blind (316 items), rules of 951d6d3, model trained on dev + holdout
@@ -49,6 +49,8 @@ trained on the other sets:
        fifty-seven sets above (8,740)
     V: test extra-bg + extra-bh + extra-bi (480 items), rules of e37afd2, model trained on the
        sixty sets above (9,115)
+    W to AD: the twentieth to twenty-seventh rounds (480 items each), each with the rules of
+       the commit at which it was held out (FOLDS below), models trained on 9,595 to 12,955
 
 For each: the rules alone, the model alone, the combination used before 2026-11-30 (the rules
 decide; the model adds a theme at p >= 0.91 and vetoes a weak rule hit at p <= 0.1), the equal
@@ -58,7 +60,7 @@ cross-validation on the training sets alone picks, and the shipped pair with the
 shrunk where it knows few of an item's words (`tagging.reading_share`, as `pull` combines them
 since 2026-11-30's eighth session). Then the mean over the folds of every weight and threshold of
 the grid, from which the shipped pair was chosen. Needs the git history (a clone); about
-twelve minutes.
+forty minutes.
 """
 
 from __future__ import annotations
@@ -99,6 +101,17 @@ FOLDS = [
     # Written and held out in the tenth session of 2026-11-30, which began at 251b9c2.
     ("U", ["extra-bb", "extra-bc", "extra-bd"], "251b9c2"),
     ("V", ["extra-bg", "extra-bh", "extra-bi"], "e37afd2"),
+    # Added in the twelfth session (2026-12-01): the twentieth to twenty-seventh rounds, each
+    # with the rules of the commit at which it was held out; from Z on, labelled from the
+    # guide alone.
+    ("W", ["extra-bj", "extra-bk", "extra-bl"], "3822346"),
+    ("X", ["extra-bm", "extra-bn", "extra-bo"], "7d87929"),
+    ("Y", ["extra-bp", "extra-bq", "extra-br"], "d2e67d3"),
+    ("Z", ["extra-bs", "extra-bt", "extra-bu"], "f2652a3"),
+    ("AA", ["extra-bv", "extra-bw", "extra-bx"], "b1cc6b1"),
+    ("AB", ["extra-by", "extra-bz", "extra-ca"], "9ca517e"),
+    ("AC", ["extra-cb", "extra-cc", "extra-cd"], "5ffe14c"),
+    ("AD", ["extra-ce", "extra-cf", "extra-cg"], "e78bbe2"),
 ]
 GRID = [0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55]
 WEIGHTS = [0.5, 0.6, 0.7, 0.8]  # the model's weight in the mean
