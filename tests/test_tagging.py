@@ -486,8 +486,8 @@ FLOORS = {
     # the thirtieth, labelled from the guide alone (first measured with the rules alone at
     # 0.741; organisational precision 0.43; then opened and mended: 0.744)
     "tagging-extra-cn.jsonl tagging-extra-co.jsonl tagging-extra-cp.jsonl": (0.71, 0.40),
-    # the thirty-first, labelled from the guide alone, held out (measured once: 0.726;
-    # human-behaviour precision 0.47)
+    # the thirty-first, labelled from the guide alone (first measured with the rules alone at
+    # 0.726; human-behaviour precision 0.47; then opened, no rule changed)
     "tagging-extra-cq.jsonl tagging-extra-cr.jsonl tagging-extra-cs.jsonl": (0.69, 0.44),
 }
 
@@ -1256,8 +1256,9 @@ SEED_FLOORS = {
     # held out too, labelled from the guide alone: cooperation, alliances and capacity in
     # English (CQ), a fortnight of the sources in German, French and Dutch (CR), platforms and
     # the technology press in English (CS). Measured as shipped, 0.865 (the session's start
-    # tagger, 0.866; human-behaviour precision 0.69)
-    "cq cr cs": (480, 0.83),
+    # tagger, 0.866; human-behaviour precision 0.69). Then opened (no rule changed) and learned
+    # by the seed model (0.993)
+    "cq cr cs": (480, 0.95),
 }
 
 
