@@ -90,12 +90,7 @@ def main() -> None:
     taggers_available = plugins.collect("register_taggers", "tagger")
     taxonomy = load_taxonomy()
     work = Path(tempfile.mkdtemp(prefix="horizon-bench-"))
-    workers = "" if args.parse_workers is None else f"  parse_workers: {args.parse_workers}\n"
-    lines = [f"fetch:\n  budget: 60s\n  max_bytes: 20MiB\n  concurrency: 16\n{workers}sources:\n"]
-    for index, url in enumerate(urls):
-        lines.append(f"  - id: f{index:02d}\n    url: {url}\n")
-    config_path = work / "feeds.yaml"
-    config_path.write_text("".join(lines))
+    config_path = write_feeds_yaml(work, urls, args.parse_workers)
     config = load_config(config_path, types)
     counter = iter(range(1000))
     stores: list[Path] = []
@@ -209,8 +204,21 @@ def _serve(send: Any, hosts: int) -> None:
     threading.Event().wait()  # until terminated
 
 
-def _pull(config_path: Path, path: Path, without: tuple[str, ...], send: Any) -> None:
-    """One pull in this (new) process, as `horizon pull` runs; sends its seconds back."""
+def write_feeds_yaml(work: Path, urls: list[str], parse_workers: int | None = None) -> Path:
+    """A feeds.yaml in `work` with one source per served feed (f00, f01 ...)."""
+    workers = "" if parse_workers is None else f"  parse_workers: {parse_workers}\n"
+    lines = [f"fetch:\n  budget: 60s\n  max_bytes: 20MiB\n  concurrency: 16\n{workers}sources:\n"]
+    lines += [f"  - id: f{index:02d}\n    url: {url}\n" for index, url in enumerate(urls)]
+    config_path = work / "feeds.yaml"
+    config_path.write_text("".join(lines))
+    return config_path
+
+
+def timed_pull(
+    config_path: Path, path: Path, without: tuple[str, ...] = (), tagging: list[float] | None = None
+) -> float:
+    """One pull in this process, as `horizon pull` runs, timed from opening the store; adds the
+    wall-clock seconds of its tagging calls to `tagging[0]` if given."""
     plugins = load_plugins(None)
     types = plugins.collect("register_sources", "source type")
     taggers_available = plugins.collect("register_taggers", "tagger")
@@ -220,12 +228,22 @@ def _pull(config_path: Path, path: Path, without: tuple[str, ...], send: Any) ->
     db = open_db(path)
     wanted = [name for name in taggers_available if name not in without]
     taggers = prepare_taggers(taggers_available, TaggingContext(taxonomy, db), wanted)
-    summary = pull_sources(
-        db, config, types, on_items=lambda store, ids: tag_items(store, ids, taggers)
-    )
+
+    def on_items(store: Database, ids: list[int]) -> None:
+        started = time.perf_counter()
+        tag_items(store, ids, taggers)
+        if tagging is not None:
+            tagging[0] += time.perf_counter() - started
+
+    summary = pull_sources(db, config, types, on_items=on_items)
     assert not summary.failed, [o.error for o in summary.failed]
     db.close()
-    send.send(time.perf_counter() - t0)
+    return time.perf_counter() - t0
+
+
+def _pull(config_path: Path, path: Path, without: tuple[str, ...], send: Any) -> None:
+    """One pull in this (new) process; sends its seconds back."""
+    send.send(timed_pull(config_path, path, without))
 
 
 def _reset(store: Path) -> None:
