@@ -8,8 +8,8 @@ decisions; 3 random draws per N) and measured with the rules alone (a build with
 model) on the sets it never saw: holdout, blind and final.
 
 Then the shipped `seed` model on the sets neither the rules nor the seed model learned from
-(tagging-fresh.jsonl; tagging-extra-cz, -da and -db pooled; 400 random real items, of which
-four have a theme, so read its precision, not its macro-F1): rules alone, the seed model
+(tagging-fresh.jsonl; the newest round, pooled, when one is held out; 400 random real items,
+of which four have a theme, so read its precision, not its macro-F1): rules alone, the seed model
 alone, and the two combined; and on the fresh set the two with an analysts' model of N dev
 decisions beside the seed, as in a store where analysts trained one.
 About 2 minutes.

@@ -341,6 +341,7 @@ def test_evidence_names_terms_and_fields(rules):
         ),
         ({"agree": 0}, "'agree'"),
         ({"agree": 1.5}, "'agree'"),
+        ({"model_alone": -0.1}, "'model_alone'"),
         ({"model_weight": -0.1}, "'model_weight'"),
         ({"model_weight": 2}, "'model_weight'"),
     ],
@@ -495,8 +496,8 @@ FLOORS = {
     # the thirty-third, labelled from the guide alone (first measured with the rules alone at
     # 0.707; human-behaviour precision 0.42; then opened and mended: 0.708)
     "tagging-extra-cw.jsonl tagging-extra-cx.jsonl tagging-extra-cy.jsonl": (0.67, 0.39),
-    # the thirty-fourth, labelled from the guide alone, held out (measured once: 0.736;
-    # human-behaviour precision 0.58)
+    # the thirty-fourth, labelled from the guide alone (first measured with the rules alone at
+    # 0.736; human-behaviour precision 0.58; then opened, no rule changed)
     "tagging-extra-cz.jsonl tagging-extra-da.jsonl tagging-extra-db.jsonl": (0.70, 0.55),
 }
 
@@ -961,7 +962,7 @@ def test_a_plain_no_stores_no_evidence(project):
 
 
 def test_combine_weighs_rules_and_models():
-    from horizon.tagging import AGREE, MODEL_WEIGHT, AutoTag, TaggerSet
+    from horizon.tagging import AGREE, MODEL_ALONE, MODEL_WEIGHT, AutoTag, TaggerSet
 
     class Named:
         def __init__(self, name, role):
@@ -978,7 +979,14 @@ def test_combine_weighs_rules_and_models():
     shipped = load_taxonomy()
     assert (AGREE, MODEL_WEIGHT) == (0.3, 0.7) == (shipped.agree, shipped.model_weight)
     combiner.taxonomy = shipped
-    assert given(None, 0.43) and not given(None, 0.42)  # a model alone adds when it leans yes
+    # A model alone adds a theme the rules have no term for when it says yes by itself
+    # (`model_alone`); a rule term for it, however weak, lets the mean decide (0.43 then).
+    assert MODEL_ALONE == shipped.model_alone == 0.5
+    assert given(None, 0.5) and not given(None, 0.49)
+    assert given(0.05, 0.45) and not given(None, 0.45)
+    combiner.taxonomy = load_taxonomy({"model_alone": 0})
+    assert given(None, 0.43) and not given(None, 0.42)
+    combiner.taxonomy = shipped
     assert given(0.5, 0.22) and not given(0.5, 0.21)  # and vetoes a bare rule hit when sure no
     assert given(1.0, 0.01)  # a rule hit at twice the threshold stands
     assert given(0.8, 0.09) and not given(0.8, 0.08)  # one a little below, unless sure no
@@ -1027,10 +1035,11 @@ def test_combine_weighs_rules_and_models():
     large = AutoTag("theme", "technology", 0.9, 0.9, weight=2000)
     small = AutoTag("theme", "technology", 0.1, 0.1, weight=100)
     both = combiner.combine({"seed": [large], "model": [small]})[("theme", "technology")]
-    assert both == pytest.approx(min(1.0, 0.7 * (0.9 * 2000 + 0.1 * 100) / 2100 * 0.5 / 0.3))
+    p = (0.9 * 2000 + 0.1 * 100) / 2100  # no rule for it: capped at 0.5 * p / `model_alone`
+    assert both == pytest.approx(min(1.0, 0.7 * p * 0.5 / 0.3, 0.5 * p / 0.5))
     small.weight = large.weight  # as many examples each: the plain mean of the two, 0.5
     even = combiner.combine({"seed": [large], "model": [small]})[("theme", "technology")]
-    assert even == pytest.approx(0.7 * 0.5 * 0.5 / 0.3)
+    assert even == pytest.approx(min(0.7 * 0.5 * 0.5 / 0.3, 0.5)) == 0.5
 
 
 def test_seed_model_tags_a_new_store_and_can_be_left_out(project, tmp_path):
@@ -1282,8 +1291,9 @@ SEED_FLOORS = {
     # held out too, labelled from the guide alone: a fortnight of the sources in English (CZ),
     # children, parents and schools online in German, French, Dutch and Spanish (DA), encryption,
     # privacy and investigation technology in English and German (DB). Measured as shipped,
-    # 0.857 (the session's start tagger, 0.849; human-behaviour precision 0.62)
-    "cz da db": (480, 0.83),
+    # 0.857 (the session's start tagger, 0.849; human-behaviour precision 0.62). Then opened
+    # and learned by the seed model (0.980)
+    "cz da db": (480, 0.95),
 }
 
 

@@ -23,7 +23,7 @@ from sqlite_utils import Database
 from horizon.config import THEME_IDS
 from horizon.db import transaction
 from horizon.errors import UsageError
-from horizon.taxonomy import AGREE, MODEL_WEIGHT, Taxonomy
+from horizon.taxonomy import AGREE, MODEL_ALONE, MODEL_WEIGHT, Taxonomy
 from horizon.textutil import iso, utcnow
 
 KINDS = ("theme", "topic", "fourp")
@@ -142,7 +142,8 @@ class TaggerSet:
         taxonomy's `model_weight`, scaled so that a mean of its `agree` (or the theme's own,
         `Taxonomy.agree_for`) lands on the 0.5 at which a tag is given. A model that knows few
         of the item's words has less say (`reading_share`): where it knows almost none, the
-        rules decide as they would alone.
+        rules decide as they would alone. Where the rules have no term for a tag at all, the
+        models' probability must reach the taxonomy's `model_alone` too.
         A primary tagger's final "no" (`AutoTag.final`: the taxonomy's `vetoes`) stands.
         """
         primary: dict[tuple[str, str], float] = {}
@@ -162,27 +163,38 @@ class TaggerSet:
                     )
         combined = dict(primary)
         weight = self.taxonomy.model_weight if self.taxonomy is not None else MODEL_WEIGHT
+        alone = self.taxonomy.model_alone if self.taxonomy is not None else MODEL_ALONE
         for key, values in support.items():
             total = sum(w for _, w, _ in values)
             p = sum(c * w for c, w, _ in values) / total
             known = sum(r * w for _, w, r in values) / total
             agree = self.taxonomy.agree_for(*key) if self.taxonomy is not None else AGREE
-            combined[key] = mixed(primary.get(key, 0.0), p, known, weight, agree)
+            combined[key] = mixed(primary.get(key, 0.0), p, known, weight, agree, alone)
         for key in final:
             combined[key] = 0.0
         return combined
 
 
 def mixed(
-    rules: float, p: float, known: float = 1.0, weight: float = MODEL_WEIGHT, agree: float = AGREE
+    rules: float,
+    p: float,
+    known: float = 1.0,
+    weight: float = MODEL_WEIGHT,
+    agree: float = AGREE,
+    alone: float = 0.0,
 ) -> float:
     """One tag's confidence from the rules' confidence and the models' probability: their
     mean, the models weighing `weight`, scaled so that a mean of `agree` is 0.5. Where the
     models know few of the item's words (`known`), the rules decide as they would alone: the
-    models' weight and the agreement asked of the mean shrink together (`reading_share`)."""
+    models' weight and the agreement asked of the mean shrink together (`reading_share`).
+    Where the rules have nothing for the tag, it also stays under 0.5 until `p` reaches
+    `alone` (the models alone decide there, at that probability)."""
     say = reading_share(known)
     w, a = weight * say, 0.5 - (0.5 - agree) * say
-    return min(1.0, ((1 - w) * rules + w * p) * (0.5 / a))
+    confidence = min(1.0, ((1 - w) * rules + w * p) * (0.5 / a))
+    if rules <= 0.0 and alone > 0.0:
+        confidence = min(confidence, 0.5 * p / alone)
+    return confidence
 
 
 # A model's say over an item, by the share of the item's words it knows: full from KNOWN_FULL,

@@ -170,6 +170,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             name: theme.agree for name, theme in ws.taxonomy.themes.items() if theme.agree
         },
         "model_weight": ws.taxonomy.model_weight,
+        "model_alone": ws.taxonomy.model_alone,
         "decided_items": decided,
         "models": models,
     }
@@ -186,7 +187,13 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             f"A tag is given where the mean of the rules' confidence and the models' "
             f"probability, the models weighing {ws.taxonomy.model_weight:g} (the taxonomy's "
             f"`model_weight`), reaches {ws.taxonomy.agree:g} (its `agree`"
-            + (f"; {own})." if own else ").")
+            + (f"; {own})" if own else ")")
+            + (
+                f"; a theme no rule sees needs the models' probability {ws.taxonomy.model_alone:g}"
+                " too (its `model_alone`)."
+                if ws.taxonomy.model_alone
+                else "."
+            )
         )
     if not models:
         out.print(
