@@ -60,17 +60,16 @@ ROUNDS = [
     ["extra-ct", "extra-cu", "extra-cv"],
     ["extra-cw", "extra-cx", "extra-cy"],
     ["extra-cz", "extra-da", "extra-db"],
+    ["extra-dc", "extra-dd", "extra-de"],
 ]
 WRITTEN = OLDER + [name for round_ in ROUNDS for name in round_]
-# In neither the rules nor the seed model: the fresh set and the round after the last above
-# (the thirty-fifth, labelled from the guide alone, without the earlier writers' rules: a month
-# of the EU institutions, Europol and the alliances in English; laws, courts and parliaments in
-# the EU's other languages; offenders, victims and sextortion in English and German). And 400
+# In neither the rules nor the seed model: the fresh set and the round after the last above,
+# once it is written (none at the moment: the thirty-fifth has been opened, the thirty-sixth
+# is being written). And 400
 # real items drawn at random from the corpus's feeds (all but four without a theme): a measure
 # of false themes on ordinary items (tests/data/TAGGING-REAL-RANDOM.md).
 HELD_OUT = {
     "the fresh set": ["fresh"],
-    "extra-dc+dd+de": ["extra-dc", "extra-dd", "extra-de"],
     "400 random real items": ["real-random"],
 }
 
