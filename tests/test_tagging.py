@@ -383,17 +383,19 @@ def test_taxonomy_file_from_feeds_yaml(project, tmp_path):
     out = project.run("tagger", "status", "--json")
     assert out.exit_code == 0, out.output
     status = json.loads(out.stdout)
-    assert (status["agree"], status["model_weight"]) == (0.3, 0.7)
+    assert (status["agree"], status["model_weight"], status["model_alone"]) == (0.3, 0.7, 0.5)
     assert status["theme_agree"] == {"human-behaviour": 0.4}
     (project.root / "extra-taxonomy.yaml").write_text(
-        "agree: 0.5\nmodel_weight: 0.5\nthemes:\n  human-behaviour:\n    agree: 0.6\n"
+        "agree: 0.5\nmodel_weight: 0.5\nmodel_alone: 0.6\n"
+        "themes:\n  human-behaviour:\n    agree: 0.6\n"
     )
     status = json.loads(project.run("tagger", "status", "--json").stdout)
-    assert (status["agree"], status["model_weight"]) == (0.5, 0.5)
+    assert (status["agree"], status["model_weight"], status["model_alone"]) == (0.5, 0.5, 0.6)
     assert status["theme_agree"] == {"human-behaviour": 0.6}
-    text = project.run("tagger", "status").stdout
+    text = " ".join(project.run("tagger", "status").stdout.split())
     assert "weighing 0.5 (the taxonomy's `model_weight`), reaches 0.5 (its `agree`;" in text
     assert "human-behaviour's own: 0.6)" in text
+    assert "needs the models' probability 0.6 too (its `model_alone`)" in text
     (project.root / "extra-taxonomy.yaml").write_text(
         "topics:\n  vgt-board:\n    theme: board\n    label: VGT\n"
     )

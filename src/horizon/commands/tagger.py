@@ -189,8 +189,8 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             f"`model_weight`), reaches {ws.taxonomy.agree:g} (its `agree`"
             + (f"; {own})" if own else ")")
             + (
-                f"; a theme no rule sees needs the models' probability {ws.taxonomy.model_alone:g}"
-                " too (its `model_alone`)."
+                "; a theme the rules have no term for needs the models' probability "
+                f"{ws.taxonomy.model_alone:g} too (its `model_alone`)."
                 if ws.taxonomy.model_alone
                 else "."
             )
