@@ -61,17 +61,16 @@ ROUNDS = [
     ["extra-cw", "extra-cx", "extra-cy"],
     ["extra-cz", "extra-da", "extra-db"],
     ["extra-dc", "extra-dd", "extra-de"],
+    ["extra-df", "extra-dg", "extra-dh"],
 ]
 WRITTEN = OLDER + [name for round_ in ROUNDS for name in round_]
-# In neither the rules nor the seed model: the fresh set and the round after the last above
-# (the thirty-sixth, labelled from the guide alone, without the earlier writers' rules: a
-# fortnight of the sources in German and French; police, prosecutors and operations in
-# English; platforms, transparency and age assurance in English and Dutch). And 400
+# In neither the rules nor the seed model: the fresh set and the round after the last above,
+# once it is written (none at the moment: the thirty-sixth has been opened, the
+# thirty-seventh is being written). And 400
 # real items drawn at random from the corpus's feeds (all but four without a theme): a measure
 # of false themes on ordinary items (tests/data/TAGGING-REAL-RANDOM.md).
 HELD_OUT = {
     "the fresh set": ["fresh"],
-    "extra-df+dg+dh": ["extra-df", "extra-dg", "extra-dh"],
     "400 random real items": ["real-random"],
 }
 
