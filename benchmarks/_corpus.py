@@ -62,17 +62,16 @@ ROUNDS = [
     ["extra-cz", "extra-da", "extra-db"],
     ["extra-dc", "extra-dd", "extra-de"],
     ["extra-df", "extra-dg", "extra-dh"],
+    ["extra-di", "extra-dj", "extra-dk"],
 ]
 WRITTEN = OLDER + [name for round_ in ROUNDS for name in round_]
-# In neither the rules nor the seed model: the fresh set and the round after the last above
-# (the thirty-seventh, labelled from the guide alone, without the earlier writers' rules:
-# NGOs, hotlines and researchers in English; a fortnight of the sources in Italian, Spanish and
-# Portuguese; online-safety and children's law outside the EU in English). And 400
+# In neither the rules nor the seed model: the fresh set and the round after the last above,
+# once it is written (none at the moment: the thirty-seventh has been opened, the
+# thirty-eighth is being written). And 400
 # real items drawn at random from the corpus's feeds (all but four without a theme): a measure
 # of false themes on ordinary items (tests/data/TAGGING-REAL-RANDOM.md).
 HELD_OUT = {
     "the fresh set": ["fresh"],
-    "extra-di+dj+dk": ["extra-di", "extra-dj", "extra-dk"],
     "400 random real items": ["real-random"],
 }
 
