@@ -63,17 +63,16 @@ ROUNDS = [
     ["extra-dc", "extra-dd", "extra-de"],
     ["extra-df", "extra-dg", "extra-dh"],
     ["extra-di", "extra-dj", "extra-dk"],
+    ["extra-dl", "extra-dm", "extra-dn"],
 ]
 WRITTEN = OLDER + [name for round_ in ROUNDS for name in round_]
-# In neither the rules nor the seed model: the fresh set and the round after the last above
-# (the thirty-eighth, labelled from the guide alone, without the earlier writers' rules: a week
-# of the sources in English; offenders, victims and sextortion in French, German and Dutch;
-# general news feeds in German, French and Spanish). And 400
+# In neither the rules nor the seed model: the fresh set and the round after the last above,
+# once it is written (none at the moment: the thirty-eighth has been opened, the
+# thirty-ninth is being written). And 400
 # real items drawn at random from the corpus's feeds (all but four without a theme): a measure
 # of false themes on ordinary items (tests/data/TAGGING-REAL-RANDOM.md).
 HELD_OUT = {
     "the fresh set": ["fresh"],
-    "extra-dl+dm+dn": ["extra-dl", "extra-dm", "extra-dn"],
     "400 random real items": ["real-random"],
 }
 
