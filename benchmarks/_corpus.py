@@ -115,8 +115,18 @@ def old_taxonomy(commit: str) -> Taxonomy:
     return Taxonomy.model_validate(yaml.safe_load(text))
 
 
-def rule_scores(taxonomy: Taxonomy, docs: list[Doc]) -> list[dict[str, float]]:
-    """Per item, each theme's confidence from the rules alone (given at 0.5)."""
+def rule_verdicts(taxonomy: Taxonomy, docs: list[Doc]) -> list[tuple[dict[str, float], set[str]]]:
+    """Per item, each theme's confidence from the rules alone (given at 0.5), and the themes
+    their vetoes make final "no"s (the taxonomy's `vetoes`)."""
     rules = KeywordTagger()
     rules.prepare(TaggingContext(taxonomy))
-    return [{t.value: t.confidence for t in tags if t.kind == "theme"} for tags in rules.tag(docs)]
+    out = []
+    for tags in rules.tag(docs):
+        themes = [t for t in tags if t.kind == "theme"]
+        out.append(({t.value: t.confidence for t in themes}, {t.value for t in themes if t.final}))
+    return out
+
+
+def rule_scores(taxonomy: Taxonomy, docs: list[Doc]) -> list[dict[str, float]]:
+    """Per item, each theme's confidence from the rules alone (given at 0.5)."""
+    return [scores for scores, _ in rule_verdicts(taxonomy, docs)]

@@ -20,13 +20,12 @@ About six minutes on a quiet machine.
 
 from __future__ import annotations
 
-from _corpus import labelled, old_taxonomy, sets_before
+from _corpus import labelled, old_taxonomy, rule_verdicts, sets_before
 from combination import FOLDS
 
 from horizon import learn
 from horizon.config import THEME_IDS
-from horizon.default_plugins.keywords import KeywordTagger
-from horizon.tagging import TaggingContext, evaluate_predictions, mixed
+from horizon.tagging import evaluate_predictions, mixed
 from horizon.taxonomy import MODEL_WEIGHT, Taxonomy, load_taxonomy
 
 # The rounds held out since the folds of combination.py, each with the rules of the commit that
@@ -55,17 +54,14 @@ def fold_rows(taxonomy: Taxonomy, test_sets: list[str]) -> tuple[list[Row], list
     probabilities and the share of the item's words the model knows."""
     train, test = labelled(sets_before(test_sets[0])), labelled(test_sets)
     docs = [doc for doc, _ in test]
-    keywords = KeywordTagger()
-    keywords.prepare(TaggingContext(taxonomy))
     model = learn.fit(train)
     matrix = model.features(docs)
     probs = model.probabilities(matrix)
-    rows: list[Row] = []
-    for i, (tags, known) in enumerate(zip(keywords.tag(docs), matrix.reads(), strict=True)):
-        themes = [t for t in tags if t.kind == "theme"]
-        rules = {t.value: t.confidence for t in themes}
-        vetoed = {t.value for t in themes if t.final}
-        rows.append((rules, vetoed, {t: float(v[i]) for t, v in probs.items()}, known))
+    verdicts = zip(rule_verdicts(taxonomy, docs), matrix.reads(), strict=True)
+    rows: list[Row] = [
+        (rules, vetoed, {t: float(v[i]) for t, v in probs.items()}, known)
+        for i, ((rules, vetoed), known) in enumerate(verdicts)
+    ]
     return rows, [labels for _, labels in test]
 
 
