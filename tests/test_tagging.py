@@ -353,6 +353,16 @@ def test_bad_taxonomy_overrides_are_clear_errors(override, message):
     assert str(info.value).startswith("feeds.yaml")
 
 
+def test_a_fault_in_the_shipped_taxonomy_names_it_not_feeds_yaml(monkeypatch):
+    data = shipped_taxonomy_data()
+    data["sets"]["broken"] = ["fake sum*ons"]
+    monkeypatch.setattr("horizon.taxonomy.shipped_taxonomy_data", lambda: data)
+    with pytest.raises(ConfigError) as info:
+        load_taxonomy()
+    assert str(info.value).startswith("the shipped taxonomy.yaml, taxonomy set 'broken'")
+    assert "feeds.yaml" not in str(info.value)
+
+
 def test_override_extends_rules_and_sets(shipped):
     taxonomy = load_taxonomy(
         {
@@ -513,8 +523,8 @@ FLOORS = {
     # the thirty-eighth, labelled from the guide alone (first measured with the rules alone at
     # 0.745; human-behaviour precision 0.61; then opened and mended: 0.747)
     "tagging-extra-dl.jsonl tagging-extra-dm.jsonl tagging-extra-dn.jsonl": (0.71, 0.58),
-    # the thirty-ninth, labelled from the guide alone, held out (measured once: 0.755;
-    # human-behaviour precision 0.63)
+    # the thirty-ninth, labelled from the guide alone (first measured with the rules alone at
+    # 0.755; human-behaviour precision 0.63; then opened and mended: 0.768)
     "tagging-extra-do.jsonl tagging-extra-dp.jsonl tagging-extra-dq.jsonl": (0.72, 0.59),
 }
 
@@ -1355,8 +1365,9 @@ SEED_FLOORS = {
     # held out too, labelled from the guide alone: the technology and digital-rights press in
     # English, 2023 to 2026 (DO), a fortnight of the sources in the EU's smaller languages
     # (DP), summits, declarations, funding and training in English (DQ). Measured as shipped,
-    # 0.876 (the session's start tagger, 0.859; human-behaviour precision 0.79)
-    "do dp dq": (480, 0.84),
+    # 0.876 (the session's start tagger, 0.859; human-behaviour precision 0.79). Then opened,
+    # mended and learned by the seed model (0.998)
+    "do dp dq": (480, 0.95),
 }
 
 

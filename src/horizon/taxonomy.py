@@ -189,7 +189,9 @@ def load_taxonomy(
     """The shipped taxonomy with a deployment's additions, validated with clear errors."""
     data = shipped_taxonomy_data()
     label = "taxonomy"
-    if override is not None:
+    if override is None:
+        where = "the shipped taxonomy.yaml"  # nothing of the deployment's is at fault
+    else:
         if isinstance(override, str):
             path = Path(override)
             if not path.is_absolute() and base_dir is not None:
