@@ -49,12 +49,15 @@ Row = tuple[dict[str, float], set[str], dict[str, float], float]  # rules, vetoe
 Fold = tuple[str, list[Row], list[set[str]]]
 
 
-def fold_rows(taxonomy: Taxonomy, test_sets: list[str]) -> tuple[list[Row], list[set[str]]]:
+def fold_rows(
+    taxonomy: Taxonomy, test_sets: list[str], model: learn.ThemeModel | None = None
+) -> tuple[list[Row], list[set[str]]]:
     """Per test item: the rules' confidence per theme, the themes they veto, the model's
-    probabilities and the share of the item's words the model knows."""
-    train, test = labelled(sets_before(test_sets[0])), labelled(test_sets)
+    probabilities and the share of the item's words the model knows. The model is one trained
+    on the sets written before the test sets unless given."""
+    test = labelled(test_sets)
     docs = [doc for doc, _ in test]
-    model = learn.fit(train)
+    model = model or learn.fit(labelled(sets_before(test_sets[0])))
     matrix = model.features(docs)
     probs = model.probabilities(matrix)
     verdicts = zip(rule_verdicts(taxonomy, docs), matrix.reads(), strict=True)

@@ -917,6 +917,21 @@ def rules_and_seed(taxonomy):
     return rules_and(taxonomy, SeedTagger())
 
 
+def test_weights_make_examples_count_for_more_in_a_model():
+    """`learn.fit`'s weights: all ones is no weighting; the examples of one theme weighing ten
+    times as much raise its probability on an item of that theme."""
+    examples = read_jsonl(DATA / "tagging-dev.jsonl", labelled=True)
+    plain = learn.fit(examples)
+    ones = learn.fit(examples, [1.0] * len(examples))
+    for theme, coef in plain.coef.items():
+        assert coef == pytest.approx(ones.coef[theme])
+    heavier = learn.fit(examples, [10.0 if "legislation" in t else 1.0 for _, t in examples])
+    item = [Doc(id=1, title="Parliament votes on the data retention law", text="")]
+    p_plain = plain.probabilities(plain.features(item))["legislation"][0]
+    p_heavier = heavier.probabilities(heavier.features(item))["legislation"][0]
+    assert p_heavier > p_plain
+
+
 def test_a_model_does_not_veto_what_it_cannot_read(shipped):
     """An item in a language a model never learned from (an analysts' model trained on the
     dev set meets a Polish item on sextortion of teenagers with intimate photos): the rules

@@ -186,8 +186,12 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
 
-def fit(examples: Sequence[tuple[Doc, set[str]]]) -> ThemeModel:
-    """Fit the vocabularies and one classifier per theme with enough positives and negatives."""
+def fit(
+    examples: Sequence[tuple[Doc, set[str]]], weights: Sequence[float] | None = None
+) -> ThemeModel:
+    """Fit the vocabularies and one classifier per theme with enough positives and negatives;
+    `weights`, one per example, make some count for more in the classifiers (not in the
+    vocabularies)."""
     from sklearn.linear_model import LogisticRegression
 
     texts = [model_text(doc) for doc, _ in examples]
@@ -203,7 +207,7 @@ def fit(examples: Sequence[tuple[Doc, set[str]]]) -> ThemeModel:
         if y.sum() < MIN_POSITIVES or (len(y) - y.sum()) < MIN_POSITIVES:
             continue  # the model abstains on this theme; the rules decide alone
         clf = LogisticRegression(C=C, class_weight=CLASS_WEIGHT, max_iter=2000, solver="liblinear")
-        clf.fit(matrix, y)
+        clf.fit(matrix, y, sample_weight=None if weights is None else np.asarray(weights))
         coef[theme] = clf.coef_[0]
         intercept[theme] = float(clf.intercept_[0])
     return ThemeModel(word, char, coef, intercept, len(examples))
