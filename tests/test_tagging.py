@@ -1332,7 +1332,7 @@ SEED_FLOORS = {
     # parliaments across Europe and beyond (CD). Measured with the session's start tagger,
     # 0.873; with the twenty-fifth round's mends and seed model and human-behaviour's `agree`
     # of 0.5, 0.879 with precision 0.86 (technology) to 0.97. Then opened, mended (0.894) and
-    # learned by the seed model (0.996)
+    # learned by the seed model (0.995)
     "cb cc cd": (480, 0.95),
     # held out too, labelled from the guide alone: a month of general news feeds in English
     # (CE), the technology and digital-rights press in English and German (CF), a week of the
