@@ -91,23 +91,28 @@ EARLIER = frozenset(WRITTEN[: WRITTEN.index("extra-bs")])
 EARLIER_WEIGHT = 0.25
 
 
-def labelled_weighted(
-    names: list[str], earlier: float = EARLIER_WEIGHT, normalise: bool = True
-) -> tuple[list[tuple[Doc, set[str]]], list[float]]:
-    """The items of these labelled sets, pooled, and a weight for each: `earlier` for an item of
-    an EARLIER set, 1 for the others; with `normalise`, scaled to a mean of 1, so that only the
-    sets' shares change and not how much the data weighs against the classifiers'
+def set_weights(
+    sizes: list[tuple[str, int]], earlier: float = EARLIER_WEIGHT, normalise: bool = True
+) -> list[float]:
+    """A weight for each item of these sets (name, item count), in order: `earlier` for an item
+    of an EARLIER set, 1 for the others; with `normalise`, scaled to a mean of 1, so that only
+    the sets' shares change and not how much the data weighs against the classifiers'
     regularisation."""
-    items: list[tuple[Doc, set[str]]] = []
-    weights: list[float] = []
-    for name in names:
-        pairs = labelled([name])
-        items += pairs
-        weights += [earlier if name in EARLIER else 1.0] * len(pairs)
+    weights = [earlier if name in EARLIER else 1.0 for name, count in sizes for _ in range(count)]
     if normalise and weights:
         mean = sum(weights) / len(weights)
         weights = [w / mean for w in weights]
-    return items, weights
+    return weights
+
+
+def labelled_weighted(
+    names: list[str], earlier: float = EARLIER_WEIGHT, normalise: bool = True
+) -> tuple[list[tuple[Doc, set[str]]], list[float]]:
+    """The items of these labelled sets, pooled, and their weights (`set_weights`)."""
+    per_set = [(name, labelled([name])) for name in names]
+    items = [pair for _, pairs in per_set for pair in pairs]
+    sizes = [(name, len(pairs)) for name, pairs in per_set]
+    return items, set_weights(sizes, earlier, normalise)
 
 
 def sets_before(name: str) -> list[str]:

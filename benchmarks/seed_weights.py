@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sys
 
-from _corpus import labelled_weighted, old_taxonomy, sets_before
+from _corpus import labelled, old_taxonomy, set_weights, sets_before
 from combination import FOLDS
 from model_alone import GUIDE_ALONE, LATER, fold_rows, predict
 
@@ -48,9 +48,11 @@ def main() -> None:
     results: dict[float, list[tuple[float, float, float]]] = {w: [] for w in weights}
     for name, test_sets, commit in folds:
         taxonomy = old_taxonomy(commit)
-        before = sets_before(test_sets[0])
+        before = [(s, labelled([s])) for s in sets_before(test_sets[0])]
+        train = [pair for _, pairs in before for pair in pairs]
+        sizes = [(s, len(pairs)) for s, pairs in before]
         for weight in weights:
-            train, per_item = labelled_weighted(before, weight, normalise)
+            per_item = set_weights(sizes, weight, normalise)
             rows, gold = fold_rows(taxonomy, test_sets, learn.fit(train, per_item))
             result = evaluate_predictions(
                 predict(rows, agree, behaviour, shipped.model_alone), gold
