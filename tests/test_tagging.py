@@ -532,9 +532,12 @@ FLOORS = {
     # the forty-first, labelled from the guide alone (first measured with the rules alone at
     # 0.690; organisational precision 0.72; then opened and mended: 0.753)
     "tagging-extra-du.jsonl tagging-extra-dv.jsonl tagging-extra-dw.jsonl": (0.66, 0.69),
-    # the forty-second, labelled from the guide alone, held out (measured once: 0.748;
-    # human-behaviour and organisational precision 0.55)
-    "tagging-extra-dx.jsonl tagging-extra-dy.jsonl tagging-extra-dz.jsonl": (0.71, 0.51),
+    # the forty-second, labelled from the guide alone (first measured with the rules alone at
+    # 0.748; human-behaviour and organisational precision 0.55; then opened and mended: 0.792)
+    "tagging-extra-dx.jsonl tagging-extra-dy.jsonl tagging-extra-dz.jsonl": (0.76, 0.56),
+    # the forty-third (two sets), labelled from the guide alone, held out (measured once:
+    # 0.654; human-behaviour precision 0.50)
+    "tagging-extra-eb.jsonl tagging-extra-ec.jsonl": (0.62, 0.47),
 }
 
 
@@ -1427,8 +1430,14 @@ SEED_FLOORS = {
     # laws, bills, judgments and consultations in English, German and French (DY), research on
     # children online, offenders and the technologies in English, German and Dutch (DZ).
     # Measured as shipped, 0.890 with precision 0.84 to 0.96 on every theme (the session's
-    # start tagger, 0.888)
-    "dx dy dz": (480, 0.86),
+    # start tagger, 0.888). Then opened, mended and learned by the seed model (0.996)
+    "dx dy dz": (480, 0.95),
+    # held out too, labelled from the guide alone: what technology companies, platforms and
+    # researchers publish in English, German and French (EB); what police, prosecutors, courts
+    # and ministries publish in English, Spanish, Italian, Portuguese, Polish and Czech (EC).
+    # Measured as shipped, 0.841 with human-behaviour precision 0.78 (the session's start
+    # tagger, 0.852)
+    "eb ec": (320, 0.81),
 }
 
 
