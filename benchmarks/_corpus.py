@@ -75,9 +75,9 @@ WRITTEN = OLDER + [name for round_ in ROUNDS for name in round_]
 # fortnight of the sources in English; what technology companies, platforms and researchers
 # publish, in English, German and French, with the technology line named; what police,
 # prosecutors, courts and ministries publish, in English, Spanish, Italian, Portuguese, Polish
-# and Czech, with the organisational line named). And 400
-# real items drawn at random from the corpus's feeds (all but four without a theme): a measure
-# of false themes on ordinary items (tests/data/TAGGING-REAL-RANDOM.md).
+# and Czech, with the organisational line named). And 400 real items drawn at random from the
+# corpus's feeds (all but four without a theme): a measure of false themes on ordinary items
+# (tests/data/TAGGING-REAL-RANDOM.md).
 HELD_OUT = {
     "the fresh set": ["fresh"],
     "extra-ea+eb+ec": ["extra-ea", "extra-eb", "extra-ec"],
