@@ -538,9 +538,13 @@ FLOORS = {
     # the forty-third, labelled from the guide alone (first measured with the rules alone at
     # 0.673; organisational precision 0.56; then opened and mended: 0.820)
     "tagging-extra-ea.jsonl tagging-extra-eb.jsonl tagging-extra-ec.jsonl": (0.78, 0.62),
-    # the forty-fourth, labelled from the guide alone, held out (measured once: 0.731;
-    # organisational precision 0.50, on 15 organisational items)
-    "tagging-extra-ed.jsonl tagging-extra-ee.jsonl tagging-extra-ef.jsonl": (0.70, 0.46),
+    # the forty-fourth, labelled from the guide alone (first measured with the rules alone at
+    # 0.731; organisational precision 0.50, on 15 organisational items; then opened and
+    # mended: 0.820)
+    "tagging-extra-ed.jsonl tagging-extra-ee.jsonl tagging-extra-ef.jsonl": (0.78, 0.48),
+    # the forty-fifth, labelled from the guide alone, held out (measured once: 0.783;
+    # human-behaviour precision 0.60)
+    "tagging-extra-eg.jsonl tagging-extra-eh.jsonl tagging-extra-ei.jsonl": (0.75, 0.56),
 }
 
 
@@ -1446,8 +1450,14 @@ SEED_FLOORS = {
     # laws, bills and judgments in German, French and Dutch (EE), how offenders, children and
     # parents behave online in English, Swedish, Danish, Finnish, Polish and Hungarian (EF).
     # Measured as shipped, 0.873 with organisational precision 0.62 (the session's start
-    # tagger, 0.869)
-    "ed ee ef": (480, 0.84),
+    # tagger, 0.869). Then opened, mended and learned by the seed model (0.992)
+    "ed ee ef": (480, 0.95),
+    # held out too, labelled from the guide alone: a fortnight of the sources in English (EG),
+    # what hotlines, NGOs, alliances and police publish about their work in English, German
+    # and French (EH), a fortnight of the sources in German and French (EI). Measured as
+    # shipped, 0.921 with precision 0.89 to 0.96 on every theme (the session's start tagger,
+    # 0.922)
+    "eg eh ei": (480, 0.89),
 }
 
 
