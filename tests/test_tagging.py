@@ -551,9 +551,9 @@ FLOORS = {
     # the forty-seventh, labelled from the guide alone (first measured with the rules alone at
     # 0.744; organisational precision 0.60; then opened and mended: 0.799)
     "tagging-extra-em.jsonl tagging-extra-en.jsonl tagging-extra-eo.jsonl": (0.76, 0.62),
-    # the forty-eighth, labelled from the guide alone, held out (measured once: 0.760;
-    # human-behaviour precision 0.64)
-    "tagging-extra-ep.jsonl tagging-extra-eq.jsonl tagging-extra-er.jsonl": (0.72, 0.60),
+    # the forty-eighth, labelled from the guide alone (first measured with the rules alone at
+    # 0.760; human-behaviour precision 0.64; then opened and mended: 0.795)
+    "tagging-extra-ep.jsonl tagging-extra-eq.jsonl tagging-extra-er.jsonl": (0.76, 0.62),
 }
 
 
@@ -1482,8 +1482,9 @@ SEED_FLOORS = {
     # held out too, labelled from the guide alone: a fortnight of the sources in English (EP),
     # laws, rulings, regulators and police in the United States, Canada and Australia (EQ), a
     # fortnight of the sources in French and German (ER). Measured as shipped, 0.919 with
-    # precision 0.88 to 0.97 on every theme (the session's start tagger, 0.909)
-    "ep eq er": (480, 0.88),
+    # precision 0.88 to 0.97 on every theme (the session's start tagger, 0.909). Then opened,
+    # mended and learned by the seed model (0.998)
+    "ep eq er": (480, 0.95),
 }
 
 
