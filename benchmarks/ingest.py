@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import io
 import multiprocessing
+import resource
 import sys
 import tempfile
 import threading
@@ -215,15 +216,23 @@ def write_feeds_yaml(work: Path, urls: list[str], parse_workers: int | None = No
 
 
 def timed_pull(
-    config_path: Path, path: Path, without: tuple[str, ...] = (), tagging: list[float] | None = None
+    config_path: Path,
+    path: Path,
+    without: tuple[str, ...] = (),
+    tagging: list[float] | None = None,
+    stored: list[float] | None = None,
+    cpu: list[float] | None = None,
 ) -> float:
     """One pull in this process, as `horizon pull` runs, timed from opening the store; adds the
-    wall-clock seconds of its tagging calls to `tagging[0]` if given."""
+    wall-clock seconds of its tagging calls to `tagging[0]` if given, to `stored` the seconds
+    from the start at which each source was stored, and to `cpu` the CPU seconds the pull took
+    in this process and in its parse processes."""
     plugins = load_plugins(None)
     types = plugins.collect("register_sources", "source type")
     taggers_available = plugins.collect("register_taggers", "tagger")
     config = load_config(config_path, types)
     taxonomy = load_taxonomy()
+    own, children = time.process_time(), children_cpu()
     t0 = time.perf_counter()
     db = open_db(path)
     wanted = [name for name in taggers_available if name not in without]
@@ -235,10 +244,24 @@ def timed_pull(
         if tagging is not None:
             tagging[0] += time.perf_counter() - started
 
-    summary = pull_sources(db, config, types, on_items=on_items)
+    def progress(outcome: object) -> None:
+        if stored is not None:
+            stored.append(time.perf_counter() - t0)
+
+    summary = pull_sources(db, config, types, on_items=on_items, progress=progress)
     assert not summary.failed, [o.error for o in summary.failed]
     db.close()
-    return time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    if cpu is not None:
+        cpu += [time.process_time() - own, children_cpu() - children]
+    return seconds
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's children that have ended (a pull's parse processes end
+    with it; a feed server still running is not counted)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _pull(config_path: Path, path: Path, without: tuple[str, ...], send: Any) -> None:
