@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -215,18 +216,21 @@ def write_feeds_yaml(work: Path, urls: list[str], parse_workers: int | None = No
     return config_path
 
 
-def timed_pull(
-    config_path: Path,
-    path: Path,
-    without: tuple[str, ...] = (),
-    tagging: list[float] | None = None,
-    stored: list[float] | None = None,
-    cpu: list[float] | None = None,
-) -> float:
-    """One pull in this process, as `horizon pull` runs, timed from opening the store; adds the
-    wall-clock seconds of its tagging calls to `tagging[0]` if given, to `stored` the seconds
-    from the start at which each source was stored, and to `cpu` the CPU seconds the pull took
-    in this process and in its parse processes."""
+@dataclass
+class PullTiming:
+    """One timed pull: its seconds, the wall-clock seconds of its tagging calls, the seconds
+    from the start at which each source was stored, and the CPU seconds it took in this process
+    and in its parse processes."""
+
+    seconds: float
+    tagging: float
+    stored: list[float]
+    cpu_own: float
+    cpu_children: float
+
+
+def timed_pull(config_path: Path, path: Path, without: tuple[str, ...] = ()) -> PullTiming:
+    """One pull in this process, as `horizon pull` runs, timed from opening the store."""
     plugins = load_plugins(None)
     types = plugins.collect("register_sources", "source type")
     taggers_available = plugins.collect("register_taggers", "tagger")
@@ -237,24 +241,27 @@ def timed_pull(
     db = open_db(path)
     wanted = [name for name in taggers_available if name not in without]
     taggers = prepare_taggers(taggers_available, TaggingContext(taxonomy, db), wanted)
+    tagging, stored = [0.0], []
 
     def on_items(store: Database, ids: list[int]) -> None:
         started = time.perf_counter()
         tag_items(store, ids, taggers)
-        if tagging is not None:
-            tagging[0] += time.perf_counter() - started
+        tagging[0] += time.perf_counter() - started
 
     def progress(outcome: object) -> None:
-        if stored is not None:
-            stored.append(time.perf_counter() - t0)
+        stored.append(time.perf_counter() - t0)
 
     summary = pull_sources(db, config, types, on_items=on_items, progress=progress)
     assert not summary.failed, [o.error for o in summary.failed]
     db.close()
     seconds = time.perf_counter() - t0
-    if cpu is not None:
-        cpu += [time.process_time() - own, children_cpu() - children]
-    return seconds
+    return PullTiming(
+        seconds,
+        tagging[0],
+        stored,
+        time.process_time() - own,
+        children_cpu() - children,
+    )
 
 
 def children_cpu() -> float:
@@ -266,7 +273,7 @@ def children_cpu() -> float:
 
 def _pull(config_path: Path, path: Path, without: tuple[str, ...], send: Any) -> None:
     """One pull in this (new) process; sends its seconds back."""
-    send.send(timed_pull(config_path, path, without))
+    send.send(timed_pull(config_path, path, without).seconds)
 
 
 def _reset(store: Path) -> None:

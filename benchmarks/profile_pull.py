@@ -30,11 +30,12 @@ def main() -> None:
     server, urls = _serve_elsewhere(1)
     try:
         work = Path(tempfile.mkdtemp(prefix="horizon-profile-"))
-        config = write_feeds_yaml(work, urls)
-        tagging, stored, cpu = [0.0], [], []
-        seconds = timed_pull(config, work / "profile.db", tagging=tagging, stored=stored, cpu=cpu)
-        own, children = cpu
-        print(f"cold pull {seconds:.3f} s, of which tagging calls {tagging[0]:.3f} s (wall clock)")
+        timing = timed_pull(write_feeds_yaml(work, urls), work / "profile.db")
+        stored, own, children = timing.stored, timing.cpu_own, timing.cpu_children
+        print(
+            f"cold pull {timing.seconds:.3f} s, of which tagging calls {timing.tagging:.3f} s "
+            "(wall clock)"
+        )
         print(
             f"sources stored: first at {min(stored):.3f} s, half by {statistics.median(stored):.3f}"
             f" s, last at {max(stored):.3f} s"
