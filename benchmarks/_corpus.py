@@ -75,19 +75,15 @@ ROUNDS = [
     ["extra-em", "extra-en", "extra-eo"],
     ["extra-ep", "extra-eq", "extra-er"],
     ["extra-es", "extra-et", "extra-eu"],
+    ["extra-ev", "extra-ew", "extra-ex"],
 ]
 WRITTEN = OLDER + [name for round_ in ROUNDS for name in round_]
 # In neither the rules nor the seed model: the fresh set and the round after the last above
-# (the fiftieth, labelled from the guide alone, without the earlier writers' rules: a
-# fortnight of the sources in English; child-protection NGOs, hotlines, helplines and
-# researchers in English, German and Dutch, with the human-behaviour and organisational lines
-# named; a fortnight of the sources in fifteen of the EU's smaller languages). And 400 real
-# items drawn at random from the corpus's feeds (all but four without a theme): a measure of
-# false themes on ordinary items
+# (the fifty-first: not yet delivered). And 400 real items drawn at random from the corpus's
+# feeds (all but four without a theme): a measure of false themes on ordinary items
 # (tests/data/TAGGING-REAL-RANDOM.md).
 HELD_OUT = {
     "the fresh set": ["fresh"],
-    "extra-ev+ew+ex": ["extra-ev", "extra-ew", "extra-ex"],
     "400 random real items": ["real-random"],
 }
 
