@@ -241,12 +241,14 @@ def timed_pull(config_path: Path, path: Path, without: tuple[str, ...] = ()) -> 
     db = open_db(path)
     wanted = [name for name in taggers_available if name not in without]
     taggers = prepare_taggers(taggers_available, TaggingContext(taxonomy, db), wanted)
-    tagging, stored = [0.0], []
+    tagging = 0.0
+    stored: list[float] = []
 
     def on_items(store: Database, ids: list[int]) -> None:
+        nonlocal tagging
         started = time.perf_counter()
         tag_items(store, ids, taggers)
-        tagging[0] += time.perf_counter() - started
+        tagging += time.perf_counter() - started
 
     def progress(outcome: object) -> None:
         stored.append(time.perf_counter() - t0)
@@ -254,10 +256,9 @@ def timed_pull(config_path: Path, path: Path, without: tuple[str, ...] = ()) -> 
     summary = pull_sources(db, config, types, on_items=on_items, progress=progress)
     assert not summary.failed, [o.error for o in summary.failed]
     db.close()
-    seconds = time.perf_counter() - t0
     return PullTiming(
-        seconds,
-        tagging[0],
+        time.perf_counter() - t0,
+        tagging,
         stored,
         time.process_time() - own,
         children_cpu() - children,
