@@ -102,6 +102,8 @@ def test_fold_ignores_case_accents_and_punctuation():
     assert fold("Закон «Straße» über Überwachung") == "закон strasse uber uberwachung"
     assert fold("美国证券交易委员会 SEC，“Ｃｈａｔ”") == "美国证券交易委员会 sec chat"
     assert fold("don’t—ﬁle") == "don t file"
+    # Only punctuation outside ASCII: the same as with ASCII spaces, control characters too.
+    assert fold("“Don’t” –\tstop…\x0b") == fold('"Don t" - stop...') == "don t stop"
     # Greek letters lose their accents and breathings (writers often leave them off), and a
     # final sigma is a sigma.
     assert fold("Ψηφίστηκε ο νόμος· ἀΐδιος") == "ψηφιστηκε ο νομοσ αιδιοσ"
@@ -268,6 +270,32 @@ def test_proximity_and_prefix_and_infix(shipped):
     assert close.topics.get("probe") == 3
     far = rs.score("", "encrypted " + "word " * 20 + "Kindesmissbrauch")
     assert "probe" not in far.topics
+
+
+def test_every_match_is_found_where_it_starts_overlapping_ones_too(shipped):
+    # One automaton pass reports every term, a phrase and the words inside it, and a match in
+    # another script at its offset in characters (not bytes) of the folded document.
+    taxonomy = load_taxonomy(
+        {
+            "topics": {
+                "probe": {
+                    "theme": "technology",
+                    "label": "p",
+                    "rules": [{"terms": ["end to end", "end", "*ende*", "шифр*"]}],
+                }
+            }
+        }
+    )
+    rs = RuleSet(taxonomy)
+    found, doc, _ = rs.hits("Шифрование end-to-end", "Verschlüsselung endet")
+    probe = {"end to end", "end", "*ende*", "шифр*"}
+    labels = {rs.labels[t]: starts for t, starts in found.items() if rs.labels[t] in probe}
+    assert set(labels) == probe
+    # A word's match starts at the space before it; an infix term's at its first letter.
+    assert [doc[s : s + 12] for s in labels["end to end"]] == [" end to end "]
+    assert [doc[s : s + 5] for s in labels["end"]] == [" end ", " end "]
+    assert [doc[s : s + 11] for s in labels["шифр*"]] == [" шифрование"]
+    assert [doc[s : s + 4] for s in labels["*ende*"]] == ["ende"]
 
 
 def test_unless_and_exclude_veto(shipped):

@@ -13,14 +13,15 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-import ahocorasick
+import ahocorasick_rs
 
 from horizon.taxonomy import Rule, Taxonomy
 
 _NON_WORD = re.compile(r"[\W_]+")
+_SPACES = re.compile(b"  +")
 SEPARATOR = " . "  # between title and text: no phrase can span it
 
 
@@ -123,14 +124,18 @@ def fold(text: str) -> str:
         # Letters NFKD leaves whole (ß, ø, ł ...) are spelled out, and punctuation outside ASCII
         # (quotes, dashes, spaces) becomes a space rather than vanishing: one scan of the text.
         text = _REPLACE_RE.sub(_replace, text)
-        data = unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
+        if text.isascii():  # only quotes, dashes and the like were outside ASCII
+            data = text.encode("ascii")
+        else:
+            data = unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
         if len(data) < LATIN_SHARE * len(text):
             # Mostly another script, whose letters encoding to ASCII would drop: keep them
             # (composed, with compatibility forms such as full-width letters folded), and take
             # the accents off the Latin and Greek letters among them.
             folded = _LATIN_RE.sub(_unaccent, unicodedata.normalize("NFKC", text.casefold()))
             return _NON_WORD.sub(" ", folded).strip()
-    return " ".join(data.translate(_ASCII_TABLE).decode("ascii").split())
+    # Only lower-case letters, digits and spaces are left: runs of spaces made one.
+    return _SPACES.sub(b" ", data.translate(_ASCII_TABLE)).strip().decode("ascii")
 
 
 # The ASCII table, but a newline stays a newline: texts folded together stay apart.
@@ -167,8 +172,7 @@ def fold_words(texts: Sequence[str]) -> list[list[str]]:
     return out
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     term: int
     field: str  # "title" or "text"
     start: int  # character offset in the folded document
@@ -195,17 +199,19 @@ class Match:
     terms: list[dict[str, Any]]
 
 
-@dataclass
 class Scored:
-    """The keyword tagger's verdict on one item."""
+    """The keyword tagger's verdict on one item (a plain class: one is made for every item)."""
 
-    themes: dict[str, float] = field(default_factory=dict)
-    topics: dict[str, float] = field(default_factory=dict)
-    fourp: dict[str, float] = field(default_factory=dict)
-    matches: list[Match] = field(default_factory=list)
-    excluded: dict[str, list[str]] = field(default_factory=dict)
-    # The terms of the taxonomy's `vetoes` found: then no theme at all, whatever else matched.
-    vetoed: list[str] = field(default_factory=list)
+    __slots__ = ("excluded", "fourp", "matches", "themes", "topics", "vetoed")
+
+    def __init__(self) -> None:
+        self.themes: dict[str, float] = {}
+        self.topics: dict[str, float] = {}
+        self.fourp: dict[str, float] = {}
+        self.matches: list[Match] = []
+        self.excluded: dict[str, list[str]] = {}
+        # The terms of the taxonomy's `vetoes` found: then no theme at all, whatever matched.
+        self.vetoed: list[str] = []
 
 
 class RuleSet:
@@ -238,14 +244,19 @@ class RuleSet:
         # Phrases whose words never count on their own ("law" in "law enforcement").
         self.ignore = self._group(taxonomy.ignore)
         self.vetoes = self._group([f"@{name}" for name in taxonomy.vetoes])
-        self.automaton = ahocorasick.Automaton()
-        # The length of each term's key, by term id: where a match starts, given where it ends.
+        # The length of each term's key, by term id.
         self._lengths: list[int] = [0] * len(self.labels)
         for key, term_id in self._keys.items():
-            self.automaton.add_word(key, term_id)
             self._lengths[term_id] = len(key)
-        if self._keys:
-            self.automaton.make_automaton()
+        # Term ids are assigned in the order keys are first seen, so the automaton's pattern
+        # index is the term id.
+        self.automaton = (
+            ahocorasick_rs.AhoCorasick(
+                list(self._keys), implementation=ahocorasick_rs.Implementation.ContiguousNFA
+            )
+            if self._keys
+            else None
+        )
 
     # -- compiling -------------------------------------------------------------------------
     def _expand(self, terms: list[str], seen: frozenset[str] = frozenset()) -> list[str]:
@@ -314,11 +325,12 @@ class RuleSet:
         doc, title_end = self.document(title, text)
         found: dict[int, list[int]] = {}
         masks: list[tuple[int, int]] = []
-        lengths, ignore = self._lengths, self.ignore
-        for end, term_id in self.automaton.iter(doc):
-            start = end + 1 - lengths[term_id]
+        ignore = self.ignore
+        automaton = self.automaton
+        matches = automaton.find_matches_as_indexes(doc, overlapping=True) if automaton else ()
+        for term_id, start, end in matches:
             if term_id in ignore:
-                masks.append((start, end))
+                masks.append((start, end - 1))  # inclusive, as _unmasked compares
             elif term_id in found:
                 found[term_id].append(start)
             else:

@@ -47,9 +47,12 @@ class KeywordTagger(Tagger):
         return self._rules
 
     def tag(self, docs: Sequence[Doc]) -> list[list[AutoTag]]:
-        return [self._tags(self.rules.score(doc.title, doc.text)) for doc in docs]
+        # Most items match no rule: a "no" for every theme, with no evidence (not stored). Those
+        # tags are made once per batch and shared (an AutoTag is never changed once made).
+        silent = [AutoTag("theme", theme, 0.0, 0.0) for theme in self.taxonomy.themes]
+        return [self._tags(self.rules.score(doc.title, doc.text), silent) for doc in docs]
 
-    def _tags(self, scored: Scored) -> list[AutoTag]:
+    def _tags(self, scored: Scored, silent: list[AutoTag]) -> list[AutoTag]:
         taxonomy = self.rules.taxonomy
         thresholds = self.rules.thresholds
         if scored.vetoed:
@@ -60,8 +63,7 @@ class KeywordTagger(Tagger):
                 AutoTag("theme", theme, 0.0, 0.0, veto, final=True) for theme in taxonomy.themes
             ]
         if not scored.matches and not scored.excluded:
-            # No rule spoke to the item: a "no" for every theme, with no evidence (not stored).
-            return [AutoTag("theme", theme, 0.0, 0.0) for theme in taxonomy.themes]
+            return silent.copy()  # no rule spoke to the item
         tags = []
         evidence: Any
         for theme in taxonomy.themes:  # every theme, so a silent rule set counts as a "no"
