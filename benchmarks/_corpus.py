@@ -78,6 +78,7 @@ ROUNDS = [
     ["extra-ev", "extra-ew", "extra-ex"],
     ["extra-ey", "extra-ez", "extra-fa"],
     ["extra-fb", "extra-fc", "extra-fd"],
+    ["extra-fe", "extra-ff", "extra-fg"],
 ]
 WRITTEN = OLDER + [name for round_ in ROUNDS for name in round_]
 # In neither the rules nor the seed model: the fresh set and the round after the last above
@@ -89,7 +90,6 @@ WRITTEN = OLDER + [name for round_ in ROUNDS for name in round_]
 # (tests/data/TAGGING-REAL-RANDOM.md).
 HELD_OUT = {
     "the fresh set": ["fresh"],
-    "extra-fe+ff+fg": ["extra-fe", "extra-ff", "extra-fg"],
     "400 random real items": ["real-random"],
 }
 

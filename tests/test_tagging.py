@@ -594,9 +594,9 @@ FLOORS = {
     # the fifty-second, labelled from the guide alone (first measured with the rules alone at
     # 0.736; human-behaviour precision 0.64; then opened and mended: 0.777)
     "tagging-extra-fb.jsonl tagging-extra-fc.jsonl tagging-extra-fd.jsonl": (0.74, 0.63),
-    # the fifty-third, labelled from the guide alone, held out (measured once: 0.709;
-    # human-behaviour precision 0.55)
-    "tagging-extra-fe.jsonl tagging-extra-ff.jsonl tagging-extra-fg.jsonl": (0.68, 0.50),
+    # the fifty-third, labelled from the guide alone (first measured with the rules alone at
+    # 0.709; human-behaviour precision 0.55; then opened and mended: 0.739)
+    "tagging-extra-fe.jsonl tagging-extra-ff.jsonl tagging-extra-fg.jsonl": (0.71, 0.60),
 }
 
 
@@ -1292,7 +1292,10 @@ def test_quality_floor_on_unseen_items_with_the_seed_model(project):
     project.write_config([])
     result = project.run("tagger", "evaluate", str(DATA / "tagging-fresh.jsonl"), "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["macro_f1"] >= 0.86
+    scores = json.loads(result.stdout)
+    # the issue's bar: macro-F1 0.85 with precision 0.80 on every theme (0.885, 0.92 or more)
+    assert scores["macro_f1"] >= 0.86
+    assert min(theme["precision"] for theme in scores["themes"].values()) >= 0.80
 
 
 # Floors with the rules and the seed model on later rounds, pooled (tests/data/TAGGING-EXTRA-*.md):
@@ -1556,8 +1559,9 @@ SEED_FLOORS = {
     # children's and teenagers' online lives in English and German, with the human-behaviour
     # and technology lines named (FF), a fortnight of the sources in German and French (FG).
     # Measured as shipped, 0.882 with human-behaviour precision 0.73 (the other themes 0.91 to
-    # 0.95; the session's start tagger gives the same themes)
-    "fe ff fg": (480, 0.85),
+    # 0.95; the session's start tagger gives the same themes). Then opened, mended and learned
+    # by the seed model (0.998)
+    "fe ff fg": (480, 0.95),
 }
 
 
