@@ -36,6 +36,9 @@ class KeywordTagger(Tagger):
         self.taxonomy, self.digest = context.taxonomy, digest(context.taxonomy)
         self.version = f"{context.taxonomy.version}+{self.digest[:8]}"
         self._rules: RuleSet | None = None
+        # Most items match no rule: a "no" for every theme, with no evidence (not stored). Those
+        # tags are made once and shared (an AutoTag is never changed once made).
+        self._silent = [AutoTag("theme", theme, 0.0, 0.0) for theme in context.taxonomy.themes]
         return True
 
     @property
@@ -47,12 +50,9 @@ class KeywordTagger(Tagger):
         return self._rules
 
     def tag(self, docs: Sequence[Doc]) -> list[list[AutoTag]]:
-        # Most items match no rule: a "no" for every theme, with no evidence (not stored). Those
-        # tags are made once per batch and shared (an AutoTag is never changed once made).
-        silent = [AutoTag("theme", theme, 0.0, 0.0) for theme in self.taxonomy.themes]
-        return [self._tags(self.rules.score(doc.title, doc.text), silent) for doc in docs]
+        return [self._tags(self.rules.score(doc.title, doc.text)) for doc in docs]
 
-    def _tags(self, scored: Scored, silent: list[AutoTag]) -> list[AutoTag]:
+    def _tags(self, scored: Scored) -> list[AutoTag]:
         taxonomy = self.rules.taxonomy
         thresholds = self.rules.thresholds
         if scored.vetoed:
@@ -63,7 +63,7 @@ class KeywordTagger(Tagger):
                 AutoTag("theme", theme, 0.0, 0.0, veto, final=True) for theme in taxonomy.themes
             ]
         if not scored.matches and not scored.excluded:
-            return silent.copy()  # no rule spoke to the item
+            return self._silent.copy()  # no rule spoke to the item
         tags = []
         evidence: Any
         for theme in taxonomy.themes:  # every theme, so a silent rule set counts as a "no"
