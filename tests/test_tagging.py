@@ -597,9 +597,9 @@ FLOORS = {
     # the fifty-third, labelled from the guide alone (first measured with the rules alone at
     # 0.709; human-behaviour precision 0.55; then opened and mended: 0.739)
     "tagging-extra-fe.jsonl tagging-extra-ff.jsonl tagging-extra-fg.jsonl": (0.71, 0.60),
-    # the fifty-fourth, labelled from the guide alone, held out (measured once: 0.664;
-    # organisational precision 0.48)
-    "tagging-extra-fh.jsonl tagging-extra-fi.jsonl tagging-extra-fj.jsonl": (0.63, 0.44),
+    # the fifty-fourth, labelled from the guide alone (first measured with the rules alone at
+    # 0.664; organisational precision 0.48; then opened and mended: 0.736)
+    "tagging-extra-fh.jsonl tagging-extra-fi.jsonl tagging-extra-fj.jsonl": (0.71, 0.53),
 }
 
 
@@ -1296,7 +1296,7 @@ def test_quality_floor_on_unseen_items_with_the_seed_model(project):
     result = project.run("tagger", "evaluate", str(DATA / "tagging-fresh.jsonl"), "--json")
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
-    # the bar: macro-F1 0.85 with precision 0.80 on every theme (0.885, 0.92 or more)
+    # the bar: macro-F1 0.85 with precision 0.80 on every theme (0.871, 0.92 or more)
     assert scores["macro_f1"] >= 0.86
     assert min(theme["precision"] for theme in scores["themes"].values()) >= 0.80
 
@@ -1569,8 +1569,9 @@ SEED_FLOORS = {
     # technology companies and the technology press in English, with the technology line named
     # (FI), a fortnight of the sources in Dutch, Polish, Swedish, Danish and Czech (FJ).
     # Measured as shipped, 0.863 with organisational precision 0.75 (the others 0.80 to 0.97;
-    # the session's start tagger, 0.860)
-    "fh fi fj": (480, 0.83),
+    # the session's start tagger, 0.860). Then opened, mended and learned by the seed model
+    # (0.998)
+    "fh fi fj": (480, 0.95),
 }
 
 
