@@ -504,10 +504,13 @@ def test_ctrl_c_during_a_pull_with_parse_processes_says_interrupted_and_nothing_
     for i in range(30):  # slow answers keep the pull going; its parse process is up at once
         server.routes[f"/s{i}"] = Route(
             body=body.replace(b"<channel>", f"<channel><!-- {i} -->".encode(), 1),
-            delay=0.2 * (i % 10),
+            # three answer only after a minute, so that even on a loaded machine the pull is
+            # still going when Ctrl-C comes (the server's delays end when it stops)
+            delay=60.0 if i % 10 == 9 else 0.2 * (i % 10),
         )
         sources.append({"id": f"s{i:02d}", "url": server.url(f"/s{i}")})
-    project.write_config(sources, fetch=fast_fetch(parse_workers=1))
+    fetch = fast_fetch(parse_workers=1, read_timeout="90s", budget="120s")
+    project.write_config(sources, fetch=fetch)
     pull = subprocess.Popen(
         [sys.executable, "-m", "horizon", "--db", str(project.db_path), "pull"],
         cwd=project.root,
