@@ -607,9 +607,10 @@ FLOORS = {
     # measured with the rules alone at 0.607; technology precision 0.39; then opened and
     # mended: 0.684)
     "tagging-extra-fn.jsonl tagging-extra-fo.jsonl tagging-extra-fp.jsonl": (0.65, 0.44),
-    # the fifty-seventh, labelled from the guide alone, most of it new developments, held out
-    # (measured once: 0.631; human-behaviour precision 0.45)
-    "tagging-extra-fq.jsonl tagging-extra-fr.jsonl tagging-extra-fs.jsonl": (0.60, 0.42),
+    # the fifty-seventh, labelled from the guide alone, most of it new developments (first
+    # measured with the rules alone at 0.631; human-behaviour precision 0.45; then opened and
+    # mended: 0.725)
+    "tagging-extra-fq.jsonl tagging-extra-fr.jsonl tagging-extra-fs.jsonl": (0.70, 0.54),
 }
 
 
@@ -1601,8 +1602,9 @@ SEED_FLOORS = {
     # technology companies and the technology press publish, in English, with the technology
     # line named (FR, 120 items), what courts, parliaments and regulators beyond the EU
     # institutions publish, in English, with the legislation line named (FS). Measured as
-    # shipped, 0.806 with human-behaviour precision 0.68 (the session's start tagger, 0.818)
-    "fq fr fs": (440, 0.78),
+    # shipped, 0.806 with human-behaviour precision 0.68 (the session's start tagger, 0.818).
+    # Then opened, mended and learned by the seed model (1.000)
+    "fq fr fs": (440, 0.95),
 }
 
 
