@@ -1311,7 +1311,7 @@ def test_quality_floor_on_unseen_items_with_the_seed_model(project):
     result = project.run("tagger", "evaluate", str(DATA / "tagging-fresh.jsonl"), "--json")
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
-    # the bar: macro-F1 0.85 with precision 0.80 on every theme (0.876, 0.92 or more)
+    # the bar: macro-F1 0.85 with precision 0.80 on every theme (0.886, 0.92 or more)
     assert scores["macro_f1"] >= 0.86
     assert min(theme["precision"] for theme in scores["themes"].values()) >= 0.80
 
