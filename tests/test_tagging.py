@@ -615,9 +615,10 @@ FLOORS = {
     # measured with the rules alone at 0.643; human-behaviour precision 0.50; then opened and
     # mended: 0.691)
     "tagging-extra-ft.jsonl tagging-extra-fu.jsonl tagging-extra-fv.jsonl": (0.66, 0.51),
-    # the fifty-ninth, labelled from the guide alone, most of it new developments, held out
-    # (measured once: 0.631; human-behaviour precision 0.43)
-    "tagging-extra-fw.jsonl tagging-extra-fx.jsonl tagging-extra-fy.jsonl": (0.60, 0.41),
+    # the fifty-ninth, labelled from the guide alone, most of it new developments (first
+    # measured with the rules alone at 0.631; human-behaviour precision 0.43; then opened and
+    # mended: 0.683)
+    "tagging-extra-fw.jsonl tagging-extra-fx.jsonl tagging-extra-fy.jsonl": (0.65, 0.50),
 }
 
 
@@ -1314,7 +1315,7 @@ def test_quality_floor_on_unseen_items_with_the_seed_model(project):
     result = project.run("tagger", "evaluate", str(DATA / "tagging-fresh.jsonl"), "--json")
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
-    # the bar: macro-F1 0.85 with precision 0.80 on every theme (0.886, 0.92 or more)
+    # the bar: macro-F1 0.85 with precision 0.80 on every theme (0.873, 0.92 or more)
     assert scores["macro_f1"] >= 0.86
     assert min(theme["precision"] for theme in scores["themes"].values()) >= 0.80
 
@@ -1624,8 +1625,8 @@ SEED_FLOORS = {
     # of the sources in eight Nordic and Baltic languages (FX), what parliaments publish in
     # German and French, with the legislation and organisational lines named (FY). Measured as
     # shipped, 0.683 with human-behaviour precision 0.50 (the session's start tagger, the same
-    # code, 0.683)
-    "fw fx fy": (480, 0.66),
+    # code, 0.683). Then opened, mended and learned by the seed model (0.994)
+    "fw fx fy": (480, 0.95),
 }
 
 
