@@ -619,9 +619,10 @@ FLOORS = {
     # measured with the rules alone at 0.631; human-behaviour precision 0.43; then opened and
     # mended: 0.683)
     "tagging-extra-fw.jsonl tagging-extra-fx.jsonl tagging-extra-fy.jsonl": (0.65, 0.50),
-    # the sixtieth, labelled from the guide alone, most of it new developments, held out
-    # (measured once: 0.779; human-behaviour precision 0.64)
-    "tagging-extra-fz.jsonl tagging-extra-ga.jsonl tagging-extra-gb.jsonl": (0.75, 0.62),
+    # the sixtieth, labelled from the guide alone, most of it new developments (first
+    # measured with the rules alone at 0.779; human-behaviour precision 0.64; then opened and
+    # mended: 0.802)
+    "tagging-extra-fz.jsonl tagging-extra-ga.jsonl tagging-extra-gb.jsonl": (0.77, 0.69),
 }
 
 
@@ -1318,7 +1319,7 @@ def test_quality_floor_on_unseen_items_with_the_seed_model(project):
     result = project.run("tagger", "evaluate", str(DATA / "tagging-fresh.jsonl"), "--json")
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
-    # the bar: macro-F1 0.85 with precision 0.80 on every theme (0.873, 0.92 or more)
+    # the bar: macro-F1 0.85 with precision 0.80 on every theme (0.865, 0.92 or more)
     assert scores["macro_f1"] >= 0.86
     assert min(theme["precision"] for theme in scores["themes"].values()) >= 0.80
 
@@ -1634,8 +1635,9 @@ SEED_FLOORS = {
     # re-reporting known developments: a fortnight of the sources in English (FZ), a fortnight
     # of the sources in German and French (GA, 150 items), what the EU institutions publish in
     # English, with the legislation and organisational lines named (GB). Measured as shipped,
-    # 0.840 with human-behaviour precision 0.75 (the session's start tagger, 0.823)
-    "fz ga gb": (470, 0.81),
+    # 0.840 with human-behaviour precision 0.75 (the session's start tagger, 0.823). Then
+    # opened, mended and learned by the seed model (0.994)
+    "fz ga gb": (470, 0.95),
 }
 
 
