@@ -454,3 +454,49 @@ def test_key_counts_are_what_counting_each_row_gives(rows, min_count):
     for key in frequent:
         assert len(carrying[key]) == frequent[key][-1]  # the period's rows, each once
         assert [r[0] for r in carrying[key]] == sorted(r[0] for r in carrying[key])
+
+
+def test_overlapping_emerging_terms_are_dropped_within_the_first_shown():
+    """A bigram and its words with the same count are one burst: the first (the strongest) is
+    kept. The pass stops once enough are kept, with the same entries as a full pass cut there."""
+    import random
+
+    from horizon.digest import _drop_overlapping_terms
+
+    def full_pass(found):  # the whole list compared, as before the pass stopped early
+        kept = []
+        for entry in found:
+            if entry["kind"] == "term" and any(
+                e["kind"] == "term"
+                and e["count"] == entry["count"]
+                and (entry["name"] in e["name"] or e["name"] in entry["name"])
+                for e in kept
+            ):
+                continue
+            kept.append(entry)
+        return kept
+
+    found = [
+        {"kind": "term", "name": "chat control", "count": 9},
+        {"kind": "term", "name": "chat", "count": 9},  # the same burst: dropped
+        {"kind": "term", "name": "control", "count": 7},  # another count: kept
+        {"kind": "topic", "name": "chat", "count": 9},  # a topic is never dropped
+    ]
+    assert [e["name"] for e in _drop_overlapping_terms(found, 12)] == [
+        "chat control",
+        "control",
+        "chat",
+    ]
+    rng = random.Random(7)
+    words = ["data", "retention", "chat", "control", "europol", "pnr", "eu", "grooming"]
+    for _ in range(200):
+        many = [
+            {
+                "kind": rng.choice(["term", "term", "topic"]),
+                "name": " ".join(rng.sample(words, rng.choice([1, 2]))),
+                "count": rng.randint(3, 6),
+            }
+            for _ in range(rng.randint(0, 60))
+        ]
+        for limit in (1, 5, 12):
+            assert _drop_overlapping_terms(many, limit) == full_pass(many)[:limit]

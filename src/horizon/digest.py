@@ -430,6 +430,7 @@ def _with_urls(db: Database, emerging: list[dict[str, Any]]) -> list[dict[str, A
     return emerging
 
 
+EMERGING_SHOWN = 12  # how many emerging topics and terms the digest shows
 TOPIC = "topic:"  # a topic's key: "topic:NAME" (a title's words and pairs have no colon)
 
 
@@ -467,7 +468,7 @@ def _emerging(
         ]
         out.append({"kind": kind, "name": name, "label": label, **rising[key], "items": items})
     out.sort(key=lambda e: (-e["z"], -e["count"], e["name"], e["kind"]))
-    return _drop_overlapping_terms(out)[:12]
+    return _drop_overlapping_terms(out, EMERGING_SHOWN)
 
 
 class _KeyCounts:
@@ -583,10 +584,14 @@ def _keep(word: str) -> bool:
     return len(word) > 2 and word not in STOPWORDS and not word.isdigit()
 
 
-def _drop_overlapping_terms(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A bigram and its words usually describe the same burst: keep the most specific."""
+def _drop_overlapping_terms(found: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The first `limit` entries, where a bigram and its words usually describe the same burst:
+    keep the most specific. Stops once `limit` are kept: each entry is compared with those kept
+    before it, so on a dense store's thousands of rising terms a full pass took 0.6 s."""
     kept: list[dict[str, Any]] = []
     for entry in found:
+        if len(kept) >= limit:
+            break
         if entry["kind"] == "term" and any(
             e["kind"] == "term"
             and e["count"] == entry["count"]
