@@ -424,7 +424,7 @@ class RuleSet:
         bucket = {"topic": result.topics, "theme": result.themes, "fourp": result.fourp}[kind]
         bucket[name] = bucket.get(name, 0.0) + score
         terms = []
-        for hit in _first_per_group(chosen):
+        for hit in _first_per_group(chosen, self._lengths, self.labels):
             length = self._lengths[hit.term]
             terms.append(
                 {
@@ -461,9 +461,12 @@ def _within(groups: list[list[Hit]], near: int, positions: list[int]) -> bool:
     return False
 
 
-def _first_per_group(groups: list[list[Hit]]) -> list[Hit]:
-    out = []
-    for hits in groups:
-        best = min(hits, key=lambda h: (h.field != "title", h.start))
-        out.append(best)
-    return out
+def _first_per_group(groups: list[list[Hit]], lengths: list[int], labels: list[str]) -> list[Hit]:
+    """Each group's evidence: its first hit, the title's before the text's. Of terms that
+    match at the same place, the longest (the most specific), then the first by name: the
+    evidence does not depend on the order of the terms in the taxonomy, which any edit to it
+    renumbers."""
+    return [
+        min(hits, key=lambda h: (h.field != "title", h.start, -lengths[h.term], labels[h.term]))
+        for hits in groups
+    ]
