@@ -102,7 +102,7 @@ HELD_OUT = {
 
 
 # The sets labelled with the earlier writers' borderline rules; from extra-bs on, the writers
-# read the guide alone (docs/taxonomy.md, "The fortieth round opened").
+# read the guide alone (docs/tagging-history.md, "The fortieth round opened").
 EARLIER = frozenset(WRITTEN[: WRITTEN.index("extra-bs")])
 # What each of their examples weighs in the seed model against one labelled from the guide
 # alone (docs/build_seed_model.py; measured by benchmarks/seed_weights.py).

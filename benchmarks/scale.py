@@ -21,7 +21,7 @@ CLI uses.
 only the full-size figures are measured (the pull measurement adds the 46 feeds' items to it).
 
 --every-set builds the store from every labelled set, not the first four: a denser store
-(about 48% of items with a theme instead of 14%; see benchmarks/_synth.py).
+(about 33% of items with a theme instead of 18%; see benchmarks/_synth.py).
 
 --cold also times the digest with the store out of the OS's page cache, as on a machine just
 started or a store larger than its memory: before each of three runs it writes to

@@ -3,8 +3,8 @@
     python benchmarks/seed_weights.py [--raw] [WEIGHT ...]    (default: 1 0.5 0.25)
 
 The sets before BS were labelled with the earlier writers' borderline rules; from BS on, the
-writers read the guide alone, and some lines differ (docs/taxonomy.md, "The fortieth round
-opened"). Over the guide-alone folds of `model_alone.py` and the rounds held out since, each
+writers read the guide alone, and some lines differ (docs/tagging-history.md, "The fortieth
+round opened"). Over the guide-alone folds of `model_alone.py` and the rounds held out since, each
 with the rules of the commit at which it was held out and a model trained on the sets written
 before it, the earlier sets weighing WEIGHT each, this prints per fold and on average the
 macro-F1, the weakest theme's precision and human-behaviour's, combined as shipped. About five
