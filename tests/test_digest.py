@@ -6,6 +6,8 @@ import itertools
 import json
 import os
 import re
+import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 from horizon import digest, periods
 from horizon.db import open_db
 from horizon.default_plugins.renderers import HtmlRenderer, JsonRenderer, MarkdownRenderer
+from horizon.errors import StoreError
 from horizon.queries import list_sources
 from horizon.rules import fold
 from horizon.taxonomy import load_taxonomy
@@ -239,10 +242,10 @@ def test_unrelated_items_are_not_clustered(store):
     assert data["stories"] == []
 
 
-def test_emerging_topic_against_its_baseline(project):
+def rising_feeds() -> dict[str, list]:
+    """Nine weeks of two feeds: four PNR items every week; sextortion 0-1 a week, then 6."""
     weeks = [datetime(2026, 11, 16, 9, tzinfo=UTC) - timedelta(weeks=w) for w in range(9)]
     feeds: dict[str, list] = {"a": [], "b": []}
-    steady = 0
     for index, start in enumerate(weeks):
         for n in range(4):  # a steady topic: 4 PNR items every week
             feeds["a"].append(
@@ -253,7 +256,6 @@ def test_emerging_topic_against_its_baseline(project):
                     start + timedelta(hours=n),
                 )
             )
-            steady += 1
         burst = 6 if index == 0 else (1 if index % 3 == 0 else 0)
         for n in range(burst):  # sextortion: 0-1 a week, then 6 this week
             feeds["a" if n % 2 else "b"].append(
@@ -264,7 +266,11 @@ def test_emerging_topic_against_its_baseline(project):
                     start + timedelta(hours=10 + n),
                 )
             )
-    build_store(project, feeds)
+    return feeds
+
+
+def test_emerging_topic_against_its_baseline(project):
+    build_store(project, rising_feeds())
     data = build(project, period=periods.parse_period("2026-W47"))
     emerging = {(e["kind"], e["name"]): e for e in data["emerging"]}
     assert ("topic", "sexual-extortion") in emerging
@@ -292,6 +298,92 @@ def test_a_store_in_memory_reads_its_tagged_items_itself(store):
         datetime(2026, 11, 23, 8, tzinfo=UTC), list_sources(memory),
     )  # fmt: skip
     assert in_memory["themes"] == on_disk["themes"] and in_memory["emerging"] == on_disk["emerging"]
+
+
+def recording_walkers(monkeypatch) -> list[tuple[object, list[str]]]:
+    """Each store the digest opens read-only, with the statements run on it, as they start."""
+    opened: list[tuple[object, list[str]]] = []
+
+    def open_and_record(path, **kwargs):
+        db = open_db(path, **kwargs)
+        statements: list[str] = []
+        db.conn.set_trace_callback(statements.append)
+        opened.append((db, statements))
+        return db
+
+    monkeypatch.setattr(digest, "open_db", open_and_record)
+    return opened
+
+
+def wait_until(condition) -> None:
+    for _ in range(3000):  # up to 30 s: the walkers run on threads of their own
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError("the read-ahead's walkers never started")
+
+
+def test_the_emerging_read_is_read_ahead_over_later_ranges_of_both_indexes(project, monkeypatch):
+    build_store(project, rising_feeds())
+    walkers = recording_walkers(monkeypatch)
+    reader = open_db(project.db_path, readonly=True)
+    first, last = reader.execute("SELECT min(item_id), max(item_id) FROM item_tags").fetchone()
+    with digest._reading_ahead(str(project.db_path), reader):
+        wait_until(lambda: sum(len(s) for _, s in walkers) == 2 * digest.READ_AHEAD)
+    assert len(walkers) == digest.READ_AHEAD
+    ranges = []
+    for db, statements in walkers:
+        assert [re.sub(r"BETWEEN \d+ AND \d+", "BETWEEN ? AND ?", s) for s in statements] == list(
+            digest._AHEAD
+        )  # both indexes, over one range of items
+        low, high = map(int, re.findall(r"BETWEEN (\d+) AND (\d+)", statements[0])[0])
+        assert statements[1].endswith(f"BETWEEN {low} AND {high}")
+        ranges.append((low, high))
+        with pytest.raises(sqlite3.ProgrammingError):  # closed once the body ended
+            db.execute("SELECT 1")
+    ranges.sort()
+    # Later ranges only (the body reads the first itself), next to each other, up to the last
+    assert first < ranges[0][0] and ranges[-1][1] >= last
+    assert all(a[1] + 1 == b[0] for a, b in itertools.pairwise(ranges))
+
+
+def test_the_read_ahead_stops_when_the_read_ends(project, monkeypatch):
+    build_store(project, rising_feeds())
+    walkers = recording_walkers(monkeypatch)
+    endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) "
+    monkeypatch.setattr(digest, "_AHEAD", (endless + "FROM n WHERE x BETWEEN ? AND ? - 1",))
+    reader = open_db(project.db_path, readonly=True)
+    with digest._reading_ahead(str(project.db_path), reader):
+        wait_until(lambda: sum(len(s) for _, s in walkers) == digest.READ_AHEAD)
+    # Left without a stop, the walks would never end and the block above with them.
+    for db, _ in walkers:
+        with pytest.raises(sqlite3.ProgrammingError):
+            db.execute("SELECT 1")
+
+
+@pytest.mark.parametrize("fault", ["walk", "open"])
+def test_a_failing_read_ahead_leaves_the_emerging_terms_as_they_are(project, monkeypatch, fault):
+    build_store(project, rising_feeds())
+    period = periods.parse_period("2026-W47")
+    expected = build(project, period=period)["emerging"]
+    assert expected  # something to lose
+    opened = recording_walkers(monkeypatch)
+    if fault == "walk":
+        monkeypatch.setattr(digest, "_AHEAD", ("SELECT count(*) FROM no_such_table",))
+    else:
+        record = digest.open_db
+
+        def no_second_reader(path, **kwargs):
+            if opened:  # the emerging terms' own reader opens; its walkers do not
+                raise StoreError(f"{path}: cannot open the store")
+            return record(path, **kwargs)
+
+        monkeypatch.setattr(digest, "open_db", no_second_reader)
+    assert build(project, period=period)["emerging"] == expected
+    assert len(opened) == {"walk": 1 + digest.READ_AHEAD, "open": 1}[fault]
+    for db, _ in opened:  # none left open
+        with pytest.raises(sqlite3.ProgrammingError):
+            db.execute("SELECT 1")
 
 
 def test_cli_since_last_history_and_regeneration(store, tmp_path):

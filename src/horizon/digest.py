@@ -12,10 +12,13 @@ import json
 import math
 import operator
 import re
+import sqlite3
+import threading
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +29,7 @@ from sqlite_utils import Database
 from horizon import ngrams, queries
 from horizon.config import THEME_IDS
 from horizon.db import open_db, transaction
-from horizon.errors import UsageError
+from horizon.errors import StoreError, UsageError
 from horizon.periods import Period
 from horizon.rules import fold_words
 from horizon.taxonomy import Taxonomy
@@ -292,10 +295,62 @@ def _read_emerging(
 ) -> list[dict[str, Any]]:
     reader = open_db(path, migrate=False, readonly=True)
     try:
-        found = _emerging(_tagged_rows(reader, period, options), period, taxonomy, options)
-        return _with_urls(reader, found)
+        with _reading_ahead(path, reader):
+            rows = _tagged_rows(reader, period, options)
+        return _with_urls(reader, _emerging(rows, period, taxonomy, options))
     finally:
         reader.close()
+
+
+READ_AHEAD = 3  # connections reading ahead of the emerging terms' read (_reading_ahead)
+# What each of them walks over its range of items: the pages of the tags' index and of the
+# titles' that the emerging terms' read looks items up in, for a third of its CPU time.
+_AHEAD = (
+    "SELECT count(*) FROM item_tags WHERE item_id BETWEEN ? AND ?",
+    "SELECT count(*) FROM items INDEXED BY idx_items_titles WHERE id BETWEEN ? AND ?",
+)
+
+
+@contextmanager
+def _reading_ahead(path: str, reader: Database) -> Iterator[None]:
+    """While the body reads the tagged rows in item order, READ_AHEAD more connections walk the
+    two indexes it reads over later ranges of items, and stop when the body ends. The indexes'
+    pages lie scattered through the file (a store grows a week at a time), so with the OS's
+    cache cold one reader waits on the disk a page at a time; four keep four reads in flight,
+    and the body then finds most pages in the OS's cache. They count in SQLite, without the GIL;
+    an error among them costs only the speed-up."""
+    lo, hi = reader.execute(  # apart, each is one step down the tags' index; together, a scan
+        "SELECT (SELECT min(item_id) FROM item_tags), (SELECT max(item_id) FROM item_tags)"
+    ).fetchone()
+    if lo is None:
+        yield
+        return
+    stop = threading.Event()
+    step = (hi - lo) // (READ_AHEAD + 1) + 1
+    pool = ThreadPoolExecutor(max_workers=READ_AHEAD)
+    for part in range(1, READ_AHEAD + 1):
+        pool.submit(_walk_quietly, path, stop, [lo + part * step, lo + (part + 1) * step - 1])
+    try:
+        yield
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _walk_quietly(path: str, stop: threading.Event, bounds: list[int]) -> None:
+    """_reading_ahead's walk of one range of items, given up once `stop` is set."""
+    try:
+        ahead = open_db(path, migrate=False, readonly=True)
+    except StoreError:
+        return
+    try:
+        ahead.conn.set_progress_handler(stop.is_set, 10_000)
+        for sql in _AHEAD:
+            ahead.execute(sql, bounds).fetchall()
+    except sqlite3.Error:
+        pass  # given up on `stop`, or failed: the body's own read is unaffected
+    finally:
+        ahead.close()
 
 
 def _dossiers(db: Database, period: Period) -> list[dict[str, Any]]:
