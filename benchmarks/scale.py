@@ -15,7 +15,8 @@ is measured, for the cost growth table. At full size:
 
 Then, for each target missed, what bounds it: the ranking query's plan, the digest's profile.
 Timings are warm (the store is in the OS page cache after generation); one connection, as the
-CLI uses.
+CLI uses. The digest is then also timed as `horizon digest` in a new process (its imports and
+the store's opening included), three times.
 
 --keep PATH keeps the store there; if PATH already holds a store, generation is skipped and
 only the full-size figures are measured (the pull measurement adds the 46 feeds' items to it).
@@ -25,7 +26,8 @@ only the full-size figures are measured (the pull measurement adds the 46 feeds'
 
 --cold also times the digest with the store out of the OS's page cache, as on a machine just
 started or a store larger than its memory: before each of three runs it writes to
-/proc/sys/vm/drop_caches (as root; otherwise it says so and skips), then opens the store anew.
+/proc/sys/vm/drop_caches (as root; otherwise it says so and skips), then opens the store anew;
+and `horizon digest` in a new process after dropping the cache, its modules then cold too.
 """
 
 from __future__ import annotations
@@ -446,6 +448,17 @@ def plan(db: Database, sql: str, params: list[Any]) -> list[str]:
     return [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()]
 
 
+def drop_page_cache() -> bool:
+    """Empty the OS's page cache (as root), saying so and returning False if it cannot."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError as exc:
+        print(f"  skipped: cannot drop the page cache ({exc.strerror}; it needs root)")
+        return False
+    return True
+
+
 def report_cold_digest(store: Path, runs: int = 3) -> bool | None:
     """The digest with the store's pages out of the OS's cache (the modules stay loaded):
     each run after dropping the page cache, on a new connection. None if the cache cannot be
@@ -453,11 +466,7 @@ def report_cold_digest(store: Path, runs: int = 3) -> bool | None:
     print(f"\ndigest {last_full_quarter(utcnow()).label} with the OS's page cache dropped first:")
     totals = []
     for _ in range(runs):
-        os.sync()
-        try:
-            Path("/proc/sys/vm/drop_caches").write_text("3\n")
-        except OSError as exc:
-            print(f"  skipped: cannot drop the page cache ({exc.strerror}; it needs root)")
+        if not drop_page_cache():
             return None
         db = open_db(store, migrate=False)
         totals.append(measure_digest(db, 1)[0][0]["total"])
@@ -467,6 +476,26 @@ def report_cold_digest(store: Path, runs: int = 3) -> bool | None:
         f"target < {DIGEST_S:.0f} s: {verdict(max(totals) < DIGEST_S)}"
     )
     return max(totals) < DIGEST_S
+
+
+def report_command_digest(store: Path, cold: bool, runs: int = 3) -> None:
+    """`horizon digest` as an analyst runs it: a new process, its imports and the store's
+    opening included, writing the HTML file (not recorded in the store's history). With
+    `cold`, each run after dropping the page cache, which empties it of the modules too."""
+    label = last_full_quarter(utcnow()).label
+    how = "after dropping the page cache" if cold else "warm"
+    print(f"\n`horizon digest -p {label} -f html` in a new process, {how}:")
+    totals = []
+    with tempfile.TemporaryDirectory() as where:  # no feeds.yaml there: the store alone
+        command = [sys.executable, "-m", "horizon", "--db", str(store), "digest", "-p", label]
+        command += ["-f", "html", "-o", "digest.html", "--no-record"]
+        for _ in range(runs):
+            if cold and not drop_page_cache():
+                return
+            t0 = time.perf_counter()
+            subprocess.run(command, cwd=where, check=True, capture_output=True)
+            totals.append(time.perf_counter() - t0)
+    print(f"  {runs} runs: {', '.join(f'{t:.2f} s' for t in totals)}")
 
 
 def profile_misses(bench: Bench, ok: dict[str, bool]) -> None:
@@ -553,6 +582,9 @@ def main() -> None:
         profile_misses(bench, ok)
         if args.cold and (cold := report_cold_digest(store)) is not None:
             ok["digest cold"] = cold
+        report_command_digest(store, cold=False)
+        if args.cold:
+            report_command_digest(store, cold=True)
         ok["pull"] = report_pull(bench)
         if len(bench.growth) > 1:
             report_growth(bench.growth)

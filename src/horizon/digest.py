@@ -274,9 +274,10 @@ def _emerging_later(
     """Emerging terms, found on a thread of their own and their own read-only connection while
     the other sections are built: their big read (one to two seconds at a million items) and much of
     their counting (numpy) let go of the GIL, as the other sections' queries do. (Splitting
-    the read in two by date, on two connections, did not help: each half walks all the tags,
-    and both cores are busy already.) A store in memory has no second connection: its terms
-    are found here, first."""
+    the read in two by date, on two connections, did not help warm: each half walks all the
+    tags, and both cores are busy already. Cold, more connections reading ahead of it do:
+    _reading_ahead.) A store in memory has no second connection: its terms are found here,
+    first."""
     path = db.execute("PRAGMA database_list").fetchone()[2]
     if path:
         pool = ThreadPoolExecutor(max_workers=1)
