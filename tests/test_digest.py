@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import os
@@ -386,6 +387,37 @@ def test_a_failing_read_ahead_leaves_the_read_as_it_is(project, monkeypatch, fau
     for db, _ in walkers:  # none left open
         with pytest.raises(sqlite3.ProgrammingError):
             db.execute("SELECT 1")
+
+
+def test_the_digest_is_built_with_the_cyclic_collector_paused(store, monkeypatch):
+    project, _ = store
+    seen: list[bool] = []
+    counts = digest._theme_counts
+
+    def observed(*args):
+        seen.append(gc.isenabled())
+        return counts(*args)
+
+    monkeypatch.setattr(digest, "_theme_counts", observed)
+    assert gc.isenabled()
+    build(project)
+    assert seen and not any(seen)  # paused while the digest was built
+    assert gc.isenabled()  # and running again after
+
+
+def test_the_collector_is_left_as_it_was_even_after_an_error():
+    assert gc.isenabled()
+    with pytest.raises(ValueError), digest._collector_paused():
+        assert not gc.isenabled()
+        raise ValueError("in the block")
+    assert gc.isenabled()
+    gc.disable()  # paused by the caller already: the caller decides
+    try:
+        with digest._collector_paused(), digest._collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_cli_since_last_history_and_regeneration(store, tmp_path):
