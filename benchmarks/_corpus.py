@@ -139,10 +139,14 @@ def sets_before(name: str) -> list[str]:
     return WRITTEN[: WRITTEN.index(first)]
 
 
+def set_path(name: str) -> Path:
+    """A labelled set's file: `fresh` is tests/data/tagging-fresh.jsonl."""
+    return LABELLED / f"tagging-{name}.jsonl"
+
+
 def labelled(names: list[str]) -> list[tuple[Doc, set[str]]]:
-    """The items of these labelled sets (`fresh` is tests/data/tagging-fresh.jsonl), pooled;
-    a set not there is skipped."""
-    paths = [LABELLED / f"tagging-{name}.jsonl" for name in names]
+    """The items of these labelled sets, pooled; a set not there is skipped."""
+    paths = [set_path(name) for name in names]
     return [pair for path in paths if path.exists() for pair in read_jsonl(path, labelled=True)]
 
 

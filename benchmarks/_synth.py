@@ -28,8 +28,7 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
-from _corpus import LABELLED as DATA
-from _corpus import OLDER
+from _corpus import LABELLED, OLDER, set_path
 from sqlite_utils import Database
 
 from horizon.config import Config
@@ -44,8 +43,8 @@ from horizon.textutil import iso, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = sorted((ROOT / "tests" / "corpus" / "real").glob("*.xml"))
-FIRST_SETS = [DATA / f"tagging-{name}.jsonl" for name in OLDER[:4]]  # dev ... final
-EVERY_SET = sorted(DATA.glob("tagging-*.jsonl"))
+FIRST_SETS = [set_path(name) for name in OLDER[:4]]  # dev ... final
+EVERY_SET = sorted(LABELLED.glob("tagging-*.jsonl"))
 SOURCES = 300
 YEARS = 3
 REVIEW_SHARE = 0.005  # analyst decisions per item stored (5,000 at 1M)

@@ -16,7 +16,7 @@ combined with the model as `pull` combines them (the shipped weight and AGREE).
 
 from __future__ import annotations
 
-from _corpus import LABELLED, OLDER, ROUNDS, labelled
+from _corpus import OLDER, ROUNDS, labelled, set_path
 
 from horizon import learn
 from horizon.default_plugins.keywords import KeywordTagger
@@ -50,7 +50,7 @@ def main() -> None:
         "(the model trained on ...)"
     )
     for round_ in ROUNDS:
-        if not all((LABELLED / f"tagging-{name}.jsonl").exists() for name in round_):
+        if not all(set_path(name).exists() for name in round_):
             break
         print(f"round {' + '.join(round_)}, after {len(before)} sets:")
         cases = [(name, [name], [n for n in round_ if n != name]) for name in round_]
