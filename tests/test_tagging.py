@@ -1283,7 +1283,9 @@ def test_tagging_with_a_model_imports_neither_scipy_nor_scikit_learn():
 
     script = (
         "import sys\n"
-        "import horizon.cli\n"  # every command's modules, as `horizon pull` starts
+        "from horizon.cli import COMMANDS, commands_of\n"
+        "for module in set(COMMANDS.values()):\n"  # every command's module and its imports
+        "    commands_of(module)\n"
         "from horizon.default_plugins.model import SeedTagger\n"
         "from horizon.tagging import Doc, TaggingContext\n"
         "from horizon.taxonomy import load_taxonomy\n"

@@ -2,34 +2,85 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from horizon import __version__
-from horizon.commands import (
-    demo_cmd,
-    digest_cmd,
-    items,
-    plugins_cmd,
-    pull,
-    review_cmd,
-    serve_cmd,
-    sources,
-    tagger,
-)
 from horizon.errors import HorizonError
 from horizon.output import error
 from horizon.workspace import Workspace
 
+# Each command and the module in horizon.commands that registers it, in the order `horizon
+# --help` lists them. A module is imported when one of its commands runs (or for the help and
+# shell completion), so that `horizon items list` does not import the pull's HTTP client and
+# parsers, nor the digest's numpy and jinja2: each module's imports are what its commands use.
+COMMANDS = {
+    "pull": "pull",
+    "retag": "tagger",
+    "review": "review_cmd",
+    "tag": "review_cmd",
+    "watchlist": "review_cmd",
+    "backup": "review_cmd",
+    "serve": "serve_cmd",
+    "plugins": "plugins_cmd",
+    "demo": "demo_cmd",
+    "sources": "sources",
+    "items": "items",
+    "tagger": "tagger",
+    "digest": "digest_cmd",
+}
+
+
+def commands_of(module: str) -> dict[str, Any]:
+    """The commands a module of horizon.commands registers, built as Typer builds them (its
+    vendored click's commands and groups, which it does not export as a type)."""
+    app = typer.Typer()
+    importlib.import_module(f"horizon.commands.{module}").register(app)
+    return dict(typer.main.get_group(app).commands)
+
+
+class _Commands(MutableMapping[str, Any]):
+    """The root's commands by name, each module imported at the first look-up of one of its
+    commands. Its names come from COMMANDS without importing anything, so a mistyped command's
+    suggestions cost nothing either."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built and name in COMMANDS:
+            self._built.update(commands_of(COMMANDS[name]))
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*COMMANDS, *self._built]))
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._built))
+
 
 class HorizonGroup(TyperGroup):
-    """Turns every HorizonError into 'Error: ...' and an exit code; no traceback reaches a user."""
+    """Turns every HorizonError into 'Error: ...' and an exit code; no traceback reaches a user.
+    Its commands are loaded as they are used (_Commands)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Commands()
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -125,17 +176,6 @@ def root(
 ) -> None:
     """Horizon scanning for the VGT board."""
     ctx.obj = Workspace(config_path=config, db_path=db)
-
-
-pull.register(app)
-sources.register(app)
-items.register(app)
-tagger.register(app)
-review_cmd.register(app)
-digest_cmd.register(app)
-serve_cmd.register(app)
-plugins_cmd.register(app)
-demo_cmd.register(app)
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ FOURP_IDS = ("pursue", "prevent", "protect", "prepare")
 class Rule(BaseModel):
     """Weighted evidence: any of `terms`, and one of each `and` group, optionally close together."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     terms: list[str] = Field(min_length=1)
     and_: list[list[str] | str] = Field(default_factory=list, alias="and")
@@ -37,7 +37,7 @@ class Rule(BaseModel):
 
 
 class Topic(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     theme: str
     label: str
@@ -55,7 +55,7 @@ class Topic(BaseModel):
 
 
 class Theme(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     label: str
     section: str = ""
@@ -68,7 +68,7 @@ class Theme(BaseModel):
 
 
 class FourP(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     label: str
     description: str = ""
@@ -98,7 +98,7 @@ MODEL_ALONE = 0.5
 
 
 class Taxonomy(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     version: str = "1"
     threshold: float = Field(default=3.0, gt=0)
