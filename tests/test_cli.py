@@ -286,3 +286,19 @@ def test_a_command_imports_only_its_own_module(project):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "['horizon.commands.items']"
+
+
+def test_shell_completion_finds_commands_and_their_options(tmp_path):
+    """Completion looks commands up as they are loaded (cli.COMMANDS), options included."""
+
+    def complete(words: str, index: int) -> list[str]:
+        env = {**os.environ, "_HORIZON_COMPLETE": "complete_bash", "COMP_WORDS": words}
+        env["COMP_CWORD"] = str(index)
+        out = subprocess.run(["horizon"], capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split()
+
+    assert complete("horizon ite", 1) == ["items"]
+    assert complete("horizon items li", 2) == ["list"]
+    assert complete("horizon items list --th", 3) == ["--theme"]
+    assert "digest" in complete("horizon ", 1)
