@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import horizon
+
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus" / "real"
 FEEDS = ("cloudflare-blog.xml", "heise-developer-de.xml", "lemonde-fr.xml")
 
@@ -86,6 +88,11 @@ def main() -> None:
         store = args.db.resolve() if args.db else _small_store(work)
         python = _median_seconds([sys.executable, "-c", "pass"], work, args.runs)
         print(f"medians of {args.runs} runs, each command in a new process")
+        if sys.flags.dont_write_bytecode and not any(Path(horizon.__file__).parent.rglob("*.pyc")):
+            print(
+                "  (PYTHONDONTWRITEBYTECODE is set and horizon has no cached bytecode: each "
+                "command compiles horizon's modules first; an installed horizon has its bytecode)"
+            )
         print(f"  {'python -c pass':<34} {python:6.3f} s")
         for name, command in _commands(store).items():
             seconds = _median_seconds([sys.executable, "-m", "horizon", *command], work, args.runs)
