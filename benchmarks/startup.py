@@ -3,7 +3,8 @@ as a shell runs it, its imports included.
 
     python benchmarks/startup.py [--db STORE] [--runs 7]
 
-Without --db the commands read a small store pulled here from three corpus feeds. Prints each
+Without --db the commands read a small store pulled here from three corpus feeds, and an
+unchanged `horizon pull` of them is timed too (a store given with --db is only read). Prints each
 command's median wall-clock time over the runs, with Python's own start (`python -c pass`)
 for reference, and the modules it imported. Run it with PYTHONPATH pointing at another
 checkout's `src` to compare two versions.
@@ -38,9 +39,10 @@ def _small_store(work: Path) -> Path:
     return store
 
 
-def _commands(store: Path) -> dict[str, list[str]]:
+def _commands(store: Path, ours: bool) -> dict[str, list[str]]:
     db = ["--db", str(store)]
-    return {
+    pull = {"horizon pull --force (all unchanged)": [*db, "pull", "--force"]} if ours else {}
+    return pull | {
         "horizon --version": ["--version"],
         "horizon items list": [*db, "items", "list", "--since", "3650d", "--limit", "20"],
         "horizon items show 1": [*db, "items", "show", "1"],
@@ -93,10 +95,10 @@ def main() -> None:
                 "  (PYTHONDONTWRITEBYTECODE is set and horizon has no cached bytecode: each "
                 "command compiles horizon's modules first; an installed horizon has its bytecode)"
             )
-        print(f"  {'python -c pass':<34} {python:6.3f} s")
-        for name, command in _commands(store).items():
+        print(f"  {'python -c pass':<38} {python:6.3f} s")
+        for name, command in _commands(store, ours=args.db is None).items():
             seconds = _median_seconds([sys.executable, "-m", "horizon", *command], work, args.runs)
-            print(f"  {name:<34} {seconds:6.3f} s   {_modules(command, work):4d} modules")
+            print(f"  {name:<38} {seconds:6.3f} s   {_modules(command, work):4d} modules")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
