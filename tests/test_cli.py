@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import subprocess
@@ -302,3 +303,75 @@ def test_shell_completion_finds_commands_and_their_options(tmp_path):
     assert complete("horizon items li", 2) == ["list"]
     assert complete("horizon items list --th", 3) == ["--theme"]
     assert "digest" in complete("horizon ", 1)
+
+
+def _in_a_terminal(project, command: str) -> str:
+    """Everything a shell command printed in a real terminal (a pseudo-terminal), once it ended."""
+    import pexpect
+
+    env = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "TERM": "xterm",
+        "COLUMNS": "120",
+        "HORIZON_DB": str(project.db_path),
+        "HORIZON_CONFIG": str(project.config),
+    }
+    child = pexpect.spawn(
+        "bash", ["-c", command], env=env, cwd=str(project.root), encoding="utf-8", timeout=60
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.before)  # bold, cursor moves
+
+
+def test_long_commands_show_progress_on_a_terminal_and_nothing_elsewhere(project):
+    """pull, retag, tagger evaluate and tagger classify draw a bar on stderr when it is a
+    terminal (classify only when its lines go elsewhere); in pipes, as under cron, no bar."""
+    seed(project, *(item(f"Encryption item {n}", guid=str(n)) for n in range(3)))
+    gold = project.root / "gold.jsonl"
+    gold.write_text(
+        "".join(
+            f'{{"id": {n}, "title": "Encryption item {n}", "summary": "", "themes": []}}\n'
+            for n in range(3)
+        ),
+        encoding="utf-8",
+    )
+    horizon = f"{sys.executable} -m horizon"
+    pulled = _in_a_terminal(project, f"{horizon} pull --force")
+    assert re.search(r"pull .*\d/1", pulled), pulled
+    assert "Pulled 1 source(s): 1 ok" in pulled
+    retagged = _in_a_terminal(project, f"{horizon} retag")
+    assert re.search(r"retag .*\d/3", retagged), retagged
+    assert "Re-tagged 3 item(s)" in retagged
+    evaluated = _in_a_terminal(project, f"{horizon} tagger evaluate gold.jsonl")
+    assert re.search(r"evaluate .*\d/3", evaluated), evaluated
+    assert "macro-F1" in evaluated
+    classified = _in_a_terminal(project, f"{horizon} tagger classify gold.jsonl > out.jsonl")
+    assert re.search(r"classify .*\d/3", classified), classified
+    lines = (project.root / "out.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [0, 1, 2]
+    on_screen = _in_a_terminal(project, f"{horizon} tagger classify gold.jsonl")
+    assert "classify" not in on_screen and on_screen.count('"id"') == 3
+    labelled = Path(__file__).parent / "data" / "tagging-dev.jsonl"
+    (project.root / "dev.jsonl").write_text(
+        "".join(labelled.read_text(encoding="utf-8").splitlines(keepends=True)[:60]),
+        encoding="utf-8",
+    )
+    trained = _in_a_terminal(project, f"{horizon} tagger train --from dev.jsonl --min 1")
+    assert "training: 5-fold cross-validation" in trained  # a spinner: no count to show
+    assert "Model 1 trained on 60 decided item(s)" in trained
+    # In pipes: no bar, and the same results.
+    env = {**os.environ, "HORIZON_DB": str(project.db_path), "HORIZON_CONFIG": str(project.config)}
+    for args, stderr in [
+        (["retag"], "Re-tagged 3 item(s) with"),
+        (["tagger", "evaluate", "gold.jsonl"], ""),
+        (["tagger", "classify", "gold.jsonl"], ""),
+    ]:
+        out = subprocess.run(
+            [sys.executable, "-m", "horizon", *args],
+            capture_output=True, text=True, env=env, cwd=project.root,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        assert out.stderr.startswith(stderr) and "━" not in out.stderr, out.stderr

@@ -6,13 +6,16 @@ import csv
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from horizon.textutil import terminal_safe
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 def console(stderr: bool = False) -> Console:
@@ -21,6 +24,28 @@ def console(stderr: bool = False) -> Console:
     width = None if stream.isatty() else 200
     return Console(
         file=stream, highlight=False, markup=False, emoji=False, width=width, soft_wrap=False
+    )
+
+
+def progress_bar(label: str, enabled: bool) -> Progress:
+    """The bar a long command draws on stderr: what it does, how far, for how long, and the
+    current step (a task's `description`); cleared when it ends. Not drawn at all unless
+    `enabled`: commands enable it only where stderr is a terminal, so cron and pipes see
+    nothing. Output written to stdout meanwhile is left alone, never drawn on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    return Bar(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console(stderr=True),
+        transient=True,
+        disable=not enabled,
+        redirect_stdout=False,
+        redirect_stderr=False,
     )
 
 

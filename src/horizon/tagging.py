@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -132,6 +132,18 @@ class TaggerSet:
             # themes, which an analyst may decide later (see `lens` and `refresh_effective`).
             verdict.combined = self.combine(verdict.by_tagger)
         return verdicts
+
+    def verdicts(
+        self, docs: Sequence[Doc], progress: Callable[[int], None] | None = None
+    ) -> Iterator[tuple[Doc, Verdict]]:
+        """Each document with its verdict, as `run` gives them, run a batch at a time (the
+        verdicts are the same: each document is judged alone); `progress` is told how many
+        documents each batch judged."""
+        for start in range(0, len(docs), BATCH):
+            batch = docs[start : start + BATCH]
+            yield from zip(batch, self.run(batch), strict=True)
+            if progress is not None:
+                progress(len(batch))
 
     def combine(self, by_tagger: Mapping[str, list[AutoTag]]) -> dict[tuple[str, str], float]:
         """One confidence per tag from the rules (primary taggers) and the models (supporting).
@@ -280,8 +292,14 @@ def without_tails(text: str) -> str:
     return text if cut == len(text) else text[:cut].rstrip()
 
 
-def tag_items(db: Database, item_ids: Sequence[int], taggers: TaggerSet) -> int:
-    """Tag items and store the results (inside the caller's transaction, if any)."""
+def tag_items(
+    db: Database,
+    item_ids: Sequence[int],
+    taggers: TaggerSet,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Tag items and store the results (inside the caller's transaction, if any), a batch at
+    a time; `progress` is told how many items each batch stored."""
     if not item_ids or not taggers.taggers:
         return 0
     stamp = iso(utcnow()) or ""
@@ -292,6 +310,8 @@ def tag_items(db: Database, item_ids: Sequence[int], taggers: TaggerSet) -> int:
         with transaction(db):
             _store(db, docs, verdicts, taggers, stamp)
         count += len(docs)
+        if progress is not None:
+            progress(len(docs))
     return count
 
 
@@ -455,10 +475,15 @@ class Evaluation:
         return {"items": self.items, "macro_f1": round(self.macro_f1, 4), "themes": self.per_theme}
 
 
-def evaluate(gold: Iterable[tuple[Doc, set[str]]], taggers: TaggerSet) -> Evaluation:
-    """Per-theme precision, recall and F1 of the automatic themes against gold labels."""
+def evaluate(
+    gold: Iterable[tuple[Doc, set[str]]],
+    taggers: TaggerSet,
+    progress: Callable[[int], None] | None = None,
+) -> Evaluation:
+    """Per-theme precision, recall and F1 of the automatic themes against gold labels
+    (`progress` as for `TaggerSet.verdicts`)."""
     pairs = list(gold)
-    verdicts = taggers.run([doc for doc, _ in pairs]) if pairs else []
+    verdicts = [v for _, v in taggers.verdicts([doc for doc, _ in pairs], progress)]
     predictions = [set(v.assigned("theme")) for v in verdicts]
     result = evaluate_predictions(predictions, [truth for _, truth in pairs])
     for (doc, truth), predicted in zip(pairs, predictions, strict=True):

@@ -6,11 +6,10 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlite_utils import Database
 
 from horizon.commands.common import JsonOpt, workspace
-from horizon.output import console, error, print_json, warn
+from horizon.output import console, error, print_json, progress_bar, warn
 from horizon.pull import pull_sources
 from horizon.store import Outcome
 from horizon.tagging import tag_items
@@ -52,16 +51,7 @@ def pull(
         warn(message)
     interactive = sys.stderr.isatty() and not quiet and not as_json
     db = ws.db
-    progress = Progress(
-        TextColumn("[bold]pull"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console(stderr=True),
-        transient=True,
-        disable=not interactive,
-    )
+    progress = progress_bar("pull", interactive)
     task = progress.add_task("", total=None)
 
     def on_start(total: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +12,7 @@ import typer
 from horizon import learn, queries
 from horizon.commands.common import JsonOpt, since_option, workspace
 from horizon.errors import UsageError
-from horizon.output import console, print_json, print_jsonl, render
+from horizon.output import console, print_json, print_jsonl, progress_bar, render
 from horizon.tagging import TaggerSet, evaluate, read_jsonl, tag_items, verdict_json
 from horizon.workspace import Workspace
 
@@ -52,7 +54,10 @@ def retag(
     ids = queries.item_ids(
         ws.db, queries.ItemFilter(source=source or [], since=since_option(since), limit=None)
     )
-    count = tag_items(ws.db, ids, taggers)
+    bar = progress_bar("retag", sys.stderr.isatty() and not as_json)
+    task = bar.add_task("", total=len(ids))
+    with bar:
+        count = tag_items(ws.db, ids, taggers, lambda done: bar.advance(task, done))
     if as_json:
         print_json({"items": count, "taggers": taggers.names})
     else:
@@ -81,7 +86,10 @@ def train(
     ws = workspace(ctx)
     examples = [pair for path in extra or [] for pair in read_jsonl(path, labelled=True)]
     rules = ws.taggers(only=["keywords"]).taggers[0]
-    result = learn.train(ws.db, rules, ws.taxonomy, examples, minimum)
+    interactive = sys.stderr.isatty() and not as_json
+    doing = "training: 5-fold cross-validation, then the model"
+    with console(stderr=True).status(doing) if interactive else nullcontext():
+        result = learn.train(ws.db, rules, ws.taxonomy, examples, minimum)
     if as_json:
         print_json({"model": result.model_id, **result.metrics})
         return
@@ -112,9 +120,12 @@ def classify(
     pairs = read_jsonl(file, labelled=False)
     taggers = _taggers(ws, only)
     docs = [doc for doc, _ in pairs]
-    print_jsonl(
-        verdict_json(doc, verdict) for doc, verdict in zip(docs, taggers.run(docs), strict=True)
-    )
+    # The bar only where the lines go elsewhere: on the same terminal it would draw over them.
+    bar = progress_bar("classify", sys.stderr.isatty() and not sys.stdout.isatty())
+    task = bar.add_task("", total=len(docs))
+    with bar:
+        verdicts = taggers.verdicts(docs, lambda done: bar.advance(task, done))
+        print_jsonl(verdict_json(doc, verdict) for doc, verdict in verdicts)
 
 
 @app.command("evaluate")
@@ -130,7 +141,12 @@ def evaluate_file(
     """Per-theme precision, recall and F1, and macro-F1, of the automatic themes against the
     gold `themes` in a JSON Lines file."""
     ws = workspace(ctx)
-    result = evaluate(read_jsonl(file, labelled=True), _taggers(ws, only))
+    pairs = read_jsonl(file, labelled=True)
+    taggers = _taggers(ws, only)
+    bar = progress_bar("evaluate", sys.stderr.isatty() and not as_json)
+    task = bar.add_task("", total=len(pairs))
+    with bar:
+        result = evaluate(pairs, taggers, lambda done: bar.advance(task, done))
     if as_json:
         data = result.as_json()
         if errors:
