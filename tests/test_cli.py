@@ -327,8 +327,9 @@ def _in_a_terminal(project, command: str) -> str:
 
 
 def test_long_commands_show_progress_on_a_terminal_and_nothing_elsewhere(project):
-    """pull, retag, tagger evaluate and tagger classify draw a bar on stderr when it is a
-    terminal (classify only when its lines go elsewhere); in pipes, as under cron, no bar."""
+    """pull, retag, tagger evaluate, tagger classify and backup draw a bar on stderr when it
+    is a terminal (classify only when its lines go elsewhere), tagger train a spinner; in
+    pipes, as under cron, no bar."""
     seed(project, *(item(f"Encryption item {n}", guid=str(n)) for n in range(3)))
     gold = project.root / "gold.jsonl"
     gold.write_text(
@@ -359,6 +360,9 @@ def test_long_commands_show_progress_on_a_terminal_and_nothing_elsewhere(project
         "".join(labelled.read_text(encoding="utf-8").splitlines(keepends=True)[:60]),
         encoding="utf-8",
     )
+    copied = _in_a_terminal(project, f"{horizon} backup copy.db")
+    assert re.search(r"backup .*[\d.]+/[\d.]+ [kM]B", copied), copied
+    assert "Backed up" in copied and (project.root / "copy.db").exists()
     trained = _in_a_terminal(project, f"{horizon} tagger train --from dev.jsonl --min 1")
     assert "training: 5-fold cross-validation" in trained  # a spinner: no count to show
     assert "Model 1 trained on 60 decided item(s)" in trained

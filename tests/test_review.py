@@ -449,3 +449,37 @@ def test_open_claim_resumes_only_a_still_queued_item(project):
     review.decide(db, first, "bob", review.Change(status="signal"), "signal")
     assert review.open_claim(db, "alice", review.QueueFilter()) is None
     assert review.open_claim(db, "zoe", review.QueueFilter()) is None
+
+
+def test_backup_reports_its_progress_and_names_a_target_it_cannot_write(project, tmp_path):
+    import sqlite3
+
+    import pytest
+
+    from horizon.db import backup, size_in_use
+    from horizon.errors import StoreError
+
+    seed(project)
+    db = open_db(project.db_path)
+    sizes: list[int] = []
+    target = tmp_path / "copy.db"
+    backup(db, target, sizes.append)
+    assert sizes and sizes[-1] == target.stat().st_size and sizes == sorted(sizes)
+    assert 0.5 * size_in_use(db) <= sizes[-1] <= 1.5 * size_in_use(db)
+    missing = tmp_path / "no-such-folder" / "copy.db"
+    result = project.run("backup", str(missing))
+    assert result.exit_code == 1
+    assert f"{missing}: the backup could not be written" in result.stderr
+    assert "bug" not in result.stderr
+
+    class FillsTheDisk:
+        """A store whose copy stops half-written, as VACUUM INTO does when the disk fills."""
+
+        def execute(self, sql: str, params: list[str]) -> None:
+            Path(params[0]).write_bytes(b"partial")
+            raise sqlite3.OperationalError("database or disk is full")
+
+    partial = tmp_path / "partial.db"
+    with pytest.raises(StoreError, match="disk is full"):
+        backup(FillsTheDisk(), partial, sizes.append)  # type: ignore[arg-type]
+    assert not partial.exists()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -115,8 +116,44 @@ def run_script(db: Database, script: str) -> None:
         db.execute(statement)
 
 
-def backup(db: Database, target: Path) -> None:
-    """A consistent copy of the store while others use it (VACUUM INTO)."""
+def backup(db: Database, target: Path, progress: Callable[[int], None] | None = None) -> None:
+    """A consistent copy of the store while others use it (VACUUM INTO). `progress` is told
+    the copy's size in bytes as it grows (about every 0.1 s, and once at the end); it ends
+    near `size_in_use`. A copy that cannot be written is removed and named in the error."""
     if target.exists():
         raise StoreError(f"{target}: already exists; choose a new file name")
-    db.execute("VACUUM INTO ?", [os.fspath(target)])
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch_size, args=(target, done, progress), daemon=True)
+    if progress is not None:
+        watcher.start()
+    try:
+        db.execute("VACUUM INTO ?", [os.fspath(target)])
+    except sqlite3.Error as exc:
+        with contextlib.suppress(OSError):
+            target.unlink()  # a partial copy (the disk filled up) is no backup
+        raise StoreError(
+            f"{target}: the backup could not be written ({exc}); check that its folder exists, "
+            "that you may write there, and that the disk has room for a copy of the store"
+        ) from None
+    finally:
+        done.set()
+        if watcher.is_alive():
+            watcher.join()
+    if progress is not None:
+        progress(target.stat().st_size)
+
+
+def _watch_size(target: Path, done: threading.Event, progress: Callable[[int], None]) -> None:
+    while not done.wait(0.1):
+        with contextlib.suppress(OSError):
+            progress(target.stat().st_size)
+
+
+def size_in_use(db: Database) -> int:
+    """The bytes of the store's pages that hold data: about the size of a copy (VACUUM INTO
+    leaves the free pages out)."""
+    pages, free, size = (
+        db.execute(f"PRAGMA {name}").fetchone()[0]
+        for name in ("page_count", "freelist_count", "page_size")
+    )
+    return int((pages - free) * size)

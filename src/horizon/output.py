@@ -27,18 +27,25 @@ def console(stderr: bool = False) -> Console:
     )
 
 
-def progress_bar(label: str, enabled: bool) -> Progress:
-    """The bar a long command draws on stderr: what it does, how far, for how long, and the
-    current step (a task's `description`); cleared when it ends. Not drawn at all unless
-    `enabled`: commands enable it only where stderr is a terminal, so cron and pipes see
-    nothing. Output written to stdout meanwhile is left alone, never drawn on stderr."""
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+def progress_bar(label: str, enabled: bool, *, in_bytes: bool = False) -> Progress:
+    """The bar a long command draws on stderr: what it does, how far (a count, or bytes
+    `in_bytes`), for how long, and the current step (a task's `description`); cleared when it
+    ends. Not drawn at all unless `enabled`: commands enable it only where stderr is a
+    terminal, so cron and pipes see nothing. Output written to stdout meanwhile is left alone,
+    never drawn on stderr."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     from rich.progress import Progress as Bar
 
     return Bar(
         TextColumn(f"[bold]{label}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        DownloadColumn() if in_bytes else MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.description}"),
         console=console(stderr=True),

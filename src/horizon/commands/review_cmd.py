@@ -11,8 +11,9 @@ import typer
 from horizon import queries, review
 from horizon.commands.common import CsvOpt, JsonOpt, output_format, since_option, workspace
 from horizon.db import backup as backup_store
+from horizon.db import size_in_use
 from horizon.errors import UsageError
-from horizon.output import console, print_json, render
+from horizon.output import console, print_json, progress_bar, render
 from horizon.textutil import utcnow
 
 AnalystOpt = Annotated[
@@ -201,7 +202,10 @@ def backup(
 ) -> None:
     """Write a consistent copy of the store while others use it (SQLite VACUUM INTO)."""
     ws = workspace(ctx)
-    backup_store(ws.db, file)
+    bar = progress_bar("backup", sys.stderr.isatty(), in_bytes=True)
+    task = bar.add_task("", total=size_in_use(ws.db))
+    with bar:
+        backup_store(ws.db, file, lambda size: bar.update(task, completed=size))
     console(stderr=True).print(f"Backed up {ws.db_path} to {file} at {utcnow().isoformat()}.")
 
 
