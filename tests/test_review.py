@@ -483,3 +483,47 @@ def test_backup_reports_its_progress_and_names_a_target_it_cannot_write(project,
     with pytest.raises(StoreError, match="disk is full"):
         backup(FillsTheDisk(), partial, sizes.append)  # type: ignore[arg-type]
     assert not partial.exists()
+
+
+def test_a_note_too_long_is_refused_whole_never_cut(project):
+    """An analyst's note is kept as written or refused with the reason: never shortened."""
+    from horizon.review import NOTE_MAX
+
+    seed(project)
+    paragraph = "So what: " + "the retention ruling reopens the debate. " * 40
+    assert len(paragraph) < NOTE_MAX
+    assert project.run("tag", "1", "--note", paragraph).exit_code == 0
+    stored = open_db(project.db_path).execute("SELECT note FROM reviews").fetchone()[0]
+    assert stored == paragraph.strip()
+    too_long = "x" * (NOTE_MAX + 1)
+    result = project.run("tag", "1", "--signal", "--note", too_long)
+    assert result.exit_code == 2
+    assert f"the note is {NOTE_MAX + 1:,} characters long" in result.stderr
+    row = open_db(project.db_path).execute("SELECT note, status FROM reviews").fetchone()
+    assert row == (paragraph.strip(), "reviewed")  # neither the note nor the signal saved
+
+
+def test_a_note_too_long_in_the_queue_is_refused_with_the_reason(project):
+    from rich.console import Console
+
+    from horizon import review
+    from horizon.review import NOTE_MAX
+    from horizon.review_ui import ReviewSession
+    from horizon.taxonomy import load_taxonomy
+
+    seed(project)
+    db = open_db(project.db_path)
+    keys = iter(["n", "q"])
+    with open(os.devnull, "w") as sink:
+        session = ReviewSession(
+            db,
+            "dora",
+            load_taxonomy(),
+            review.QueueFilter(),
+            Console(file=sink),
+            lambda: next(keys),
+            lambda prompt: "y" * (NOTE_MAX + 1),
+        )
+        session.run()
+    assert session.message.startswith("Not saved: the note is 2,001 characters long")
+    assert db.execute("SELECT count(*) FROM reviews WHERE note IS NOT NULL").fetchone()[0] == 0

@@ -251,6 +251,23 @@ def check_topics(values: Iterable[str], taxonomy: Taxonomy) -> list[str]:
     return out
 
 
+# A note is the analyst's "so what" for the board: a paragraph, not a document. A longer one is
+# refused whole, never cut short: what an analyst wrote is kept as written or not at all.
+NOTE_MAX = 2000
+
+
+def check_note(note: str) -> str | None:
+    """The note as it is stored (surrounding space removed; None for an empty one, which leaves
+    the note as it was), or a UsageError if it is too long."""
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise UsageError(
+            f"the note is {len(note):,} characters long; a note holds at most {NOTE_MAX:,} "
+            "(shorten it; nothing was saved)"
+        )
+    return note or None
+
+
 def check_fourp(values: Iterable[str]) -> list[str]:
     out = []
     for value in values:

@@ -151,9 +151,9 @@ class ReviewSession:
                     item_id, review.Change(flagged=flagged), "flag" if flagged else "unflag"
                 )
             elif key == "n":
-                note = self.read_line("So what (one line, empty keeps it): ").strip()
+                note = review.check_note(self.read_line("So what (one line, empty keeps it): "))
                 if note:
-                    self._decide(item_id, review.Change(note=note[:500]), "note")
+                    self._decide(item_id, review.Change(note=note), "note")
             elif key == "r":
                 self._review_by(item_id)
             elif key == "t":

@@ -88,7 +88,12 @@ def tag(
         bool, typer.Option("--signal", help="Mark as a signal for the board.")
     ] = False,
     noise: Annotated[bool, typer.Option("--noise", help="Mark as noise.")] = False,
-    note: Annotated[str | None, typer.Option("--note", help="The one-line 'so what'.")] = None,
+    note: Annotated[
+        str | None,
+        typer.Option(
+            "--note", help=f"The one-line 'so what' (at most {review.NOTE_MAX:,} characters)."
+        ),
+    ] = None,
     review_by: Annotated[
         str | None,
         typer.Option("--review-by", help="Look again on this date: YYYY-MM-DD, +4w, +10d, +3m."),
@@ -137,7 +142,7 @@ def tag(
         change.status = "signal" if signal else "noise"
         actions.append(change.status)
     if note is not None:
-        change.note = note.strip()[:500] or None
+        change.note = review.check_note(note)
         actions.append("note")
     if review_by is not None:
         change.review_by = review.parse_review_by(review_by)
