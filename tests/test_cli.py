@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from horizon import __version__
 from tests.conftest import fast_fetch
 from tests.test_store import item, rss
@@ -379,3 +381,47 @@ def test_long_commands_show_progress_on_a_terminal_and_nothing_elsewhere(project
         )  # fmt: skip
         assert out.returncode == 0, out.stderr
         assert out.stderr.startswith(stderr) and "━" not in out.stderr, out.stderr
+
+
+def test_the_machine_s_trouble_is_named_not_reported_as_a_bug(project, monkeypatch, tmp_path):
+    """A missing folder, a full disk, a store that refuses writes: a clear error naming the
+    file (exit 1), not horizon's crash report; a digest that could not be written is not
+    recorded as made."""
+    import sqlite3
+
+    from horizon import workspace
+
+    seed(project, item("Encryption", guid="1"))
+    out = tmp_path / "no-such-folder" / "digest.html"
+    written = project.run("digest", "-p", "2026", "-f", "html", "-o", str(out))
+    assert written.exit_code == 1
+    assert written.stderr == f"Error: {out}: No such file or directory\n"
+    assert project.run("digest", "list", "--json").stdout.strip() == "[]"
+    env = {**os.environ, "HORIZON_DB": str(project.db_path), "HORIZON_CONFIG": str(project.config)}
+    full = subprocess.run(
+        f"{sys.executable} -m horizon items list --json > /dev/full",
+        shell=True, capture_output=True, text=True, env=env, cwd=project.root,
+    )  # fmt: skip
+    assert full.returncode == 1
+    assert full.stderr == "Error: cannot go on: No space left on device\n"
+
+    opened = workspace.open_db
+
+    def refusing_writes(path, **kwargs):
+        db = opened(path, **kwargs)
+        db.execute("PRAGMA query_only = 1")  # as a store on a read-only disk refuses them
+        return db
+
+    monkeypatch.setattr(workspace, "open_db", refusing_writes)
+    monkeypatch.setattr("horizon.cli._write_crash_log", lambda exc: pytest.fail(str(exc)))
+    refused = project.run("tag", "1", "--signal")
+    assert refused.exit_code == 1
+    assert refused.stderr == f"Error: {project.db_path}: attempt to write a readonly database\n"
+
+    def mistaken(*args, **kwargs):
+        raise sqlite3.OperationalError("no such column: mistake")  # SQLITE_ERROR: ours
+
+    monkeypatch.setattr("horizon.queries.list_items", mistaken)
+    monkeypatch.setenv("HORIZON_DEBUG", "1")  # a bug is raised as it is, for the test to see
+    with pytest.raises(sqlite3.OperationalError, match="mistake"):
+        project.run("items", "list")

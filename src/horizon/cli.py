@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sqlite3
 import sys
 import traceback
 from collections.abc import Iterator, MutableMapping
@@ -95,11 +96,17 @@ class HorizonGroup(TyperGroup):
             raise typer.Exit(130) from None
         except BrokenPipeError:
             # The reader went away (`horizon ... | head`): stop quietly, as other tools do.
-            # Output still buffered would fail again at exit, so it goes nowhere instead.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _discard_stdout()
             raise typer.Exit(141) from None
         except Exception as exc:
+            trouble = _machine_trouble(exc, ctx.obj)
+            if trouble is not None:
+                error(trouble)
+                try:
+                    sys.stdout.flush()
+                except OSError:
+                    _discard_stdout()  # it cannot take what is still buffered
+                raise typer.Exit(1) from None
             if os.environ.get("HORIZON_DEBUG"):
                 raise
             log = _write_crash_log(exc)
@@ -112,6 +119,42 @@ class HorizonGroup(TyperGroup):
             obj = ctx.obj
             if isinstance(obj, Workspace):
                 obj.close()
+
+
+# SQLite's errors that tell of the machine or the file, not of a mistake in horizon (the
+# extended codes, SQLITE_IOERR_WRITE and the like, start with these).
+_STORE_TROUBLE = (
+    "SQLITE_BUSY",
+    "SQLITE_CANTOPEN",
+    "SQLITE_CORRUPT",
+    "SQLITE_FULL",
+    "SQLITE_IOERR",
+    "SQLITE_LOCKED",
+    "SQLITE_NOTADB",
+    "SQLITE_PERM",
+    "SQLITE_READONLY",
+)
+
+
+def _machine_trouble(exc: Exception, workspace: object) -> str | None:
+    """The message for an error of the machine's making: a folder missing, a permission
+    refused, a disk full, a store another program holds or damaged. None for anything else,
+    which is a bug in horizon."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        return f"{exc.filename}: {reason}" if exc.filename else f"cannot go on: {reason}"
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorname", None) or ""
+        if code.startswith(_STORE_TROUBLE):
+            where = workspace.db_path if isinstance(workspace, Workspace) else "the store"
+            return f"{where}: {exc}"
+    return None
+
+
+def _discard_stdout() -> None:
+    """Output still buffered for a stdout that cannot take it would fail again as Python
+    exits, with a traceback of its own: it goes nowhere instead."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _write_crash_log(exc: BaseException) -> Path:

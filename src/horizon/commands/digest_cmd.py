@@ -64,6 +64,7 @@ def _renderer(ws: Workspace, fmt: str) -> Renderer:
 def _emit(text: str, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(text)
+        sys.stdout.flush()  # a stdout that cannot take it fails here, before the record
     else:
         out.write_text(text, encoding="utf-8")
         console(stderr=True).print(f"Wrote {out}")
@@ -138,12 +139,12 @@ def make_digest(
         db, span, ws.taxonomy, options, now, queries.list_sources(db, counts=False)
     )
     text = renderer.render(data)
+    _emit(text, out)  # first: a digest that could not be written is not in the history
     if record:
         number = digest.record(db, data, fmt, text)
         console(stderr=True).print(
             f"Digest {number}: {span.label}, {len(digest.included_ids(data))} item(s)."
         )
-    _emit(text, out)
 
 
 @app.command("list")
