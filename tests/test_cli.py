@@ -425,3 +425,32 @@ def test_the_machine_s_trouble_is_named_not_reported_as_a_bug(project, monkeypat
     monkeypatch.setenv("HORIZON_DEBUG", "1")  # a bug is raised as it is, for the test to see
     with pytest.raises(sqlite3.OperationalError, match="mistake"):
         project.run("items", "list")
+
+
+HUGE = str(10**21)  # beyond SQLite's integers
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["items", "list", "--limit", HUGE], "less than or equal to 9223372036854775807"),
+        (["items", "show", HUGE], "less than or equal to 9223372036854775807"),
+        (["items", "history", HUGE], "less than or equal to 9223372036854775807"),
+        (["tag", HUGE, "--signal"], "less than or equal to 9223372036854775807"),
+        (["digest", "show", HUGE], "less than or equal to 9223372036854775807"),
+        (["digest", "--unreviewed", HUGE], "less than or equal to 9223372036854775807"),
+        (["sources", "show", "f", "--limit", "0"], "greater than or equal to 1"),
+        (["items", "list", "--since", "99999999d"], "'99999999d' reaches back before the year 1"),
+        (["tag", "1", "--review-by", "+99999999d"], "'+99999999d' reaches past the year 9999"),
+        (["tag", "1", "--review-by", "+99999m"], "'+99999m' reaches past the year 9999"),
+        (["digest", "-p", "0001-W01"], "the year must be from 1900 to 8999"),
+        (["digest", "-p", "9999-12"], "the year must be from 1900 to 8999"),
+        (["digest", "--from", "2026-01-01", "--to", "9999-12-31"], "the year must be from"),
+    ],
+)
+def test_numbers_and_dates_out_of_range_are_usage_errors(project, args, said):
+    """Ids, limits and dates past what SQLite or the calendar can hold: exit 2, the reason."""
+    seed(project, item("A", guid="1"))
+    result = project.run(*args)
+    assert result.exit_code == 2, result.output
+    assert said in " ".join(result.stderr.replace("│", " ").split())

@@ -67,9 +67,21 @@ def _day(value: date) -> datetime:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
+# The years a period may fall in: its baseline, the periods before it, must stay within the
+# calendar Python counts (years 1 to 9999).
+YEARS = range(1900, 9000)
+
+
+def _check_year(year: int, option: str) -> None:
+    if year not in YEARS:
+        raise UsageError(f"{option}: the year must be from {YEARS[0]} to {YEARS[-1]}")
+
+
 def parse_period(text: str) -> Period:
     """2026-W48, 2026-11, 2026-Q4 or 2026."""
     value = text.strip().upper()
+    if match := re.match(r"\d{4}", value):
+        _check_year(int(match.group(0)), f"--period {text!r}")
     if match := re.fullmatch(r"(\d{4})-W(\d{1,2})", value):
         year, week = int(match.group(1)), int(match.group(2))
         try:
@@ -105,6 +117,8 @@ def parse_range(start: str, end: str) -> Period:
         raise UsageError(f"--from/--to: {start!r} and {end!r} must be dates (YYYY-MM-DD)") from None
     if last < first:
         raise UsageError(f"--to {end} is before --from {start}")
+    _check_year(first.year, f"--from {start}")
+    _check_year(last.year, f"--to {end}")
     return Period(f"{first} to {last}", _day(first), _day(last) + timedelta(days=1), "range")
 
 

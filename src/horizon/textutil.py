@@ -170,10 +170,13 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     """A point in time from '7d', '12h', '2w' (ago) or an ISO date/datetime."""
     now = now or utcnow()
     try:
-        return now - timedelta(seconds=parse_duration(value))
+        seconds = parse_duration(value)
     except ValueError:
-        pass
-    return parse_datetime_arg(value)
+        return parse_datetime_arg(value)
+    try:
+        return now - timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{value!r} reaches back before the year 1") from None
 
 
 def parse_datetime_arg(value: str) -> datetime:
@@ -193,20 +196,24 @@ def parse_review_date(value: str, today: date | None = None) -> date:
     text = value.strip().lower()
     match = re.fullmatch(r"\+(\d+)\s*([dwm])", text)
     if match:
-        n, unit = int(match.group(1)), match.group(2)
-        if unit == "d":
-            return today + timedelta(days=n)
-        if unit == "w":
-            return today + timedelta(weeks=n)
-        month = today.month - 1 + n
-        year = today.year + month // 12
-        month = month % 12 + 1
-        day = min(today.day, 28)
-        return date(year, month, day)
+        try:
+            return _ahead(today, int(match.group(1)), match.group(2))
+        except (OverflowError, ValueError):
+            raise ValueError(f"{value!r} reaches past the year 9999") from None
     try:
         return date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD, +10d, +4w or +3m") from None
+
+
+def _ahead(today: date, n: int, unit: str) -> date:
+    if unit == "d":
+        return today + timedelta(days=n)
+    if unit == "w":
+        return today + timedelta(weeks=n)
+    month = today.month - 1 + n
+    year = today.year + month // 12
+    return date(year, month % 12 + 1, min(today.day, 28))
 
 
 def utcnow() -> datetime:

@@ -29,6 +29,11 @@ def output_format(as_json: bool, as_csv: bool = False) -> str:
     return "json" if as_json else "csv" if as_csv else "table"
 
 
+# The largest integer SQLite stores. Ids, counts and limits given on the command line are held
+# under it by their option's own range check, a usage error, before they reach a query.
+SQLITE_INT_MAX = 2**63 - 1
+
+
 def since_option(value: str | None, name: str = "--since") -> datetime | None:
     if value is None:
         return None

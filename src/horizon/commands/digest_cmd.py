@@ -10,7 +10,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from horizon import digest, periods, queries
-from horizon.commands.common import JsonOpt, workspace
+from horizon.commands.common import SQLITE_INT_MAX, JsonOpt, workspace
 from horizon.config import describe_errors
 from horizon.errors import ConfigError, UsageError
 from horizon.output import console, render
@@ -96,7 +96,10 @@ def make_digest(
         Path | None, typer.Option("--out", "-o", help="Write here, not stdout.", dir_okay=False)
     ] = None,
     unreviewed: Annotated[
-        int | None, typer.Option("--unreviewed", help="Unreviewed items shown per theme (0: none).")
+        int | None,
+        typer.Option(
+            "--unreviewed", help="Unreviewed items shown per theme (0: none).", max=SQLITE_INT_MAX
+        ),
     ] = None,
     record: Annotated[
         bool,
@@ -163,7 +166,9 @@ def list_digests(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @app.command("show")
 def show(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(help="The digest's id (see `horizon digest list`).")],
+    number: Annotated[
+        int, typer.Argument(help="The digest's id (see `horizon digest list`).", max=SQLITE_INT_MAX)
+    ],
     fmt: Annotated[
         str | None,
         typer.Option("--format", "-f", help="Render in another format than it was produced in."),

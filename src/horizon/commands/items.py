@@ -7,7 +7,14 @@ from typing import Annotated, Any
 import typer
 
 from horizon import queries
-from horizon.commands.common import CsvOpt, JsonOpt, output_format, since_option, workspace
+from horizon.commands.common import (
+    SQLITE_INT_MAX,
+    CsvOpt,
+    JsonOpt,
+    output_format,
+    since_option,
+    workspace,
+)
 from horizon.config import THEME_IDS
 from horizon.errors import UsageError
 from horizon.explain import theme_lines
@@ -25,7 +32,9 @@ SinceOpt = Annotated[
     str | None,
     typer.Option("--since", help="Only items published since: 7d, 12h, 2w or a date (YYYY-MM-DD)."),
 ]
-LimitOpt = Annotated[int, typer.Option("--limit", "-n", help="At most this many items.")]
+LimitOpt = Annotated[
+    int, typer.Option("--limit", "-n", help="At most this many items.", max=SQLITE_INT_MAX)
+]
 AllOpt = Annotated[bool, typer.Option("--all", help="No limit.")]
 ThemeOpt = Annotated[
     list[str] | None,
@@ -155,7 +164,9 @@ def search(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    item_id: Annotated[int, typer.Argument(help="The item's id (see `items list`).")],
+    item_id: Annotated[
+        int, typer.Argument(help="The item's id (see `items list`).", max=SQLITE_INT_MAX)
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """One item in full: where it came from, why it has each theme (the evidence of every
@@ -208,7 +219,7 @@ def show(
 @app.command("history")
 def item_history(
     ctx: typer.Context,
-    item_id: Annotated[int, typer.Argument(help="The item's id.")],
+    item_id: Annotated[int, typer.Argument(help="The item's id.", max=SQLITE_INT_MAX)],
     as_json: JsonOpt = False,
 ) -> None:
     """The audit trail of an item: every decision, by whom and when, and what it changed."""

@@ -9,7 +9,14 @@ from typing import Annotated
 import typer
 
 from horizon import queries, review
-from horizon.commands.common import CsvOpt, JsonOpt, output_format, since_option, workspace
+from horizon.commands.common import (
+    SQLITE_INT_MAX,
+    CsvOpt,
+    JsonOpt,
+    output_format,
+    since_option,
+    workspace,
+)
 from horizon.db import backup as backup_store
 from horizon.db import size_in_use
 from horizon.errors import UsageError
@@ -74,7 +81,7 @@ def review_queue(
 
 def tag(
     ctx: typer.Context,
-    item_id: Annotated[int, typer.Argument(help="The item's id.")],
+    item_id: Annotated[int, typer.Argument(help="The item's id.", max=SQLITE_INT_MAX)],
     theme: Annotated[
         list[str] | None, typer.Option("--theme", help="Add this theme (repeatable).")
     ] = None,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from horizon import queries
-from horizon.commands.common import CsvOpt, JsonOpt, output_format, workspace
+from horizon.commands.common import SQLITE_INT_MAX, CsvOpt, JsonOpt, output_format, workspace
 from horizon.config import load_config
 from horizon.configedit import append_sources, set_source_values
 from horizon.errors import UsageError
@@ -75,7 +75,9 @@ def list_sources(
 def show_source(
     ctx: typer.Context,
     source_id: Annotated[str, typer.Argument(help="The source's id.")],
-    limit: Annotated[int, typer.Option("--limit", help="How many fetches to show.")] = 10,
+    limit: Annotated[
+        int, typer.Option("--limit", help="How many fetches to show.", min=1, max=SQLITE_INT_MAX)
+    ] = 10,
     as_json: JsonOpt = False,
 ) -> None:
     """One source's state and its recent fetches: every skip, backoff and move explained."""
