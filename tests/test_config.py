@@ -55,6 +55,16 @@ def check(tmp_path, text: str) -> str:
             "sources:\n  - id: a\n    url: https://e.org/f\n    themes: [tech]\n",
             ["source 'a'", "unknown theme 'tech'"],
         ),
+        (
+            "sources:\n  - id: a\n    url: https://e.org/f\n    interval: 99999999999d\n",
+            ["source 'a'", "'interval'", "not a duration of a century or less"],
+        ),
+        (
+            "sources:\n  - id: a\n    url: https://e.org/f\n    interval: .nan\n",
+            ["source 'a'", "'interval'", "not a duration of a century or less"],
+        ),
+        ("fetch:\n  read_timeout: 1e400\nsources: []\n", ["'read_timeout'", "a century or less"]),
+        ("retention: 9999999999w\nsources: []\n", ["'retention'", "a century or less"]),
         ("sources: {a: 1}\n", ["'sources' must be a list"]),
         ("sources:\n  - just a string\n", ["source #1", "must be a mapping"]),
         ("sourcs: []\n", ["unknown top-level key 'sourcs'", "did you mean 'sources'"]),

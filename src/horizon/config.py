@@ -21,7 +21,19 @@ from horizon.textutil import parse_duration, parse_size
 if TYPE_CHECKING:
     from horizon.sources import SourceType
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+# The longest duration a setting may give (an interval, a timeout, a retention): the times
+# computed from it must stay within the calendar. A century is more than any of them needs.
+LONGEST = 100 * 365 * 86400.0
+
+
+def _duration(value: object) -> float:
+    seconds = parse_duration(value)
+    if not seconds <= LONGEST:  # not finite, or too long
+        raise ValueError(f"{value!r} is not a duration of a century or less")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 THEME_IDS = ("technology", "human-behaviour", "legislation", "organisational")
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,79}$"
@@ -231,7 +243,7 @@ def load_config(
     config.contact = _optional_str(data, "contact", name, errors)
     if data.get("retention") is not None:
         try:
-            config.retention = parse_duration(data["retention"])
+            config.retention = _duration(data["retention"])
         except ValueError as exc:
             errors.append(f"{name}{_line(data, 'retention')}: 'retention': {exc}")
     taggers = data.get("taggers") or {}
