@@ -454,3 +454,31 @@ def test_numbers_and_dates_out_of_range_are_usage_errors(project, args, said):
     result = project.run(*args)
     assert result.exit_code == 2, result.output
     assert said in " ".join(result.stderr.replace("│", " ").split())
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_output_in_a_locale_that_is_not_utf8(project, encoding):
+    """A terminal or pipe that cannot hold every character (a Latin-1 locale, ASCII) gets
+    escapes in tables and CSV, and JSON that stays exact; the command never stops on it."""
+    seed(project, item("Massenüberwachung – Чатконтроль", guid="1"))
+    env = {
+        **os.environ,
+        "PYTHONIOENCODING": encoding,
+        "HORIZON_DB": str(project.db_path),
+        "HORIZON_CONFIG": str(project.config),
+    }
+
+    def run(*args: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "-m", "horizon", *args], capture_output=True, env=env, cwd=project.root
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stderr == b""
+        return out.stdout.decode(encoding)
+
+    assert "\\u0427\\u0430\\u0442" in run("items", "list")  # Чат, escaped
+    assert (
+        json.loads(run("items", "list", "--json"))[0]["title"] == "Massenüberwachung – Чатконтроль"
+    )
+    shown = run("items", "show", "1")
+    assert "Massen" in shown and "\\u2013" in shown

@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 
 from horizon import __version__
 from horizon.errors import HorizonError
-from horizon.output import error
+from horizon.output import error, tolerant_streams
 from horizon.workspace import Workspace
 
 # Each command and the module in horizon.commands that registers it, in the order `horizon
@@ -218,6 +218,7 @@ def root(
     ] = False,
 ) -> None:
     """Horizon scanning for the VGT board."""
+    tolerant_streams()
     ctx.obj = Workspace(config_path=config, db_path=db)
 
 

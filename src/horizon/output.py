@@ -65,14 +65,30 @@ def safe(value: Any) -> str:
     return terminal_safe(value)
 
 
+def tolerant_streams() -> None:
+    """Let stdout and stderr write any text where their encoding is not a UTF (a terminal in
+    a Latin-1 locale, PYTHONIOENCODING=ascii): a character they cannot hold is written as a
+    backslash escape instead of stopping the command. JSON is then written in ASCII
+    (`_utf`), losslessly; tables and CSV show the escapes."""
+    for stream in (sys.stdout, sys.stderr):
+        if not _utf(stream) and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _utf(stream: Any) -> bool:
+    return (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "").startswith("utf")
+
+
 def print_json(data: Any) -> None:
     """JSON to stdout. JSON escapes control characters, so feed text cannot reach a terminal raw."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    ascii_only = not _utf(sys.stdout)
+    sys.stdout.write(json.dumps(data, ensure_ascii=ascii_only, indent=2, default=str) + "\n")
 
 
 def print_jsonl(rows: Iterable[Any]) -> None:
+    ascii_only = not _utf(sys.stdout)
     for row in rows:
-        sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.write(json.dumps(row, ensure_ascii=ascii_only, default=str) + "\n")
 
 
 def print_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
