@@ -58,12 +58,13 @@ import _synth  # noqa: E402
 from sqlite_utils import Database  # noqa: E402
 from tests.httpserver import FeedServer  # noqa: E402
 
-from horizon import digest, periods, queries  # noqa: E402
+from horizon import digest, periods, queries, review  # noqa: E402
 from horizon.config import THEME_IDS, load_config  # noqa: E402
 from horizon.db import open_db  # noqa: E402
 from horizon.default_plugins.renderers import HtmlRenderer  # noqa: E402
 from horizon.plugins import load_plugins  # noqa: E402
 from horizon.queries import ItemFilter  # noqa: E402
+from horizon.review_ui import COUNT_CAP  # noqa: E402
 from horizon.tagging import TaggingContext, prepare_taggers  # noqa: E402
 from horizon.taxonomy import load_taxonomy  # noqa: E402
 from horizon.textutil import human_size, utcnow  # noqa: E402
@@ -324,6 +325,33 @@ def report_targets(db: Database, row: dict[str, Any]) -> dict[str, bool]:
     return ok
 
 
+def report_review_queue(db: Database, runs: int = 10) -> None:
+    """What `horizon review` reads after each decision: the next item and the queue's length
+    shown (counted up to COUNT_CAP), for the queue as a whole and narrowed as analysts do."""
+    since = utcnow() - timedelta(days=7)
+    filters = {
+        "the whole queue": review.QueueFilter(),
+        **{f"--theme {t}": review.QueueFilter(themes=(t,)) for t in THEME_IDS},
+        "--since 7d": review.QueueFilter(since=since),
+        "--theme legislation --since 7d": review.QueueFilter(themes=("legislation",), since=since),
+        "--query encryption": review.QueueFilter(query="encryption"),
+    }
+    print(f"\nreview queue: the next item and the count shown after a decision, {runs} runs:")
+    for name, queue_filter in filters.items():
+
+        def one(f: review.QueueFilter = queue_filter) -> int:
+            review.queue(db, "bench", f, limit=1)
+            return review.queue_count(db, "bench", f, cap=COUNT_CAP)
+
+        left = one()
+        times = [timed(one)[0] * 1000 for _ in range(runs)]
+        shown = f"{COUNT_CAP:,}+" if left > COUNT_CAP else f"{left:,}"
+        print(
+            f"  {name:32s} p50 {percentile(times, 50):7.1f} ms  p95 {percentile(times, 95):7.1f}"
+            f" ms   {shown} left"
+        )
+
+
 def report_growth(growth: list[dict[str, Any]]) -> None:
     print("\n== Cost growth table at 10x steps ==")
     print(
@@ -578,6 +606,7 @@ def main() -> None:
             db.close()
         db = open_db(store)
         ok = report_targets(db, bench.growth[-1])
+        report_review_queue(db)
         db.close()
         profile_misses(bench, ok)
         if args.cold and (cold := report_cold_digest(store)) is not None:

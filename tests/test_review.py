@@ -527,3 +527,99 @@ def test_a_note_too_long_in_the_queue_is_refused_with_the_reason(project):
         session.run()
     assert session.message.startswith("Not saved: the note is 2,001 characters long")
     assert db.execute("SELECT count(*) FROM reviews WHERE note IS NOT NULL").fetchone()[0] == 0
+
+
+def _queue_store(project):
+    """A queue with every kind of item: scores across bands and within one, equal dates,
+    reviewed, skipped by the analyst, and open with another analyst."""
+    from horizon import review
+
+    items = [(f"Item {n} on encryption" if n % 3 else f"Item {n}", "") for n in range(24)]
+    seed(project, items)
+    db = open_db(project.db_path)
+    for item_id in range(1, 25):  # bands of 0.1, equal scores, and none
+        score = None if item_id % 7 == 0 else round((item_id * 37 % 11) / 10 + 0.02, 2)
+        db.execute("UPDATE items SET auto_score = ? WHERE id = ?", [score, item_id])
+    db.execute("UPDATE items SET published = '2026-11-05T10:00:00Z' WHERE id IN (3, 4, 5)")
+    db.conn.commit()
+    review.decide(db, 2, "bob", review.Change(status="noise"), "noise")
+    for item_id in (6, 9, 12):
+        review.skip(db, item_id, "alice")
+    review.skip(db, 8, "bob")  # skipped by another analyst: not last for alice
+    assert review.claim(db, 10, "bob")
+    return db
+
+
+def test_the_queue_walks_its_index_in_the_order_of_a_full_sort(project):
+    from horizon import review
+
+    db = _queue_store(project)
+    skipped = {6, 9, 12}
+    rows = db.execute("SELECT id, auto_score, published FROM items").fetchall()
+    expected = [
+        item_id
+        for item_id, score, published in sorted(
+            (r for r in rows if r[0] not in (2, 10)),  # reviewed; open with bob
+            key=lambda r: (r[0] in skipped, -round(r[1] or 0, 1), _desc(r[2]), -r[0]),
+        )
+    ]
+    everything = review.QueueFilter()
+    assert review.queue(db, "alice", everything) == expected
+    for limit in (1, 2, len(expected) - 3, len(expected) - 2, len(expected) + 5):
+        assert review.queue(db, "alice", everything, limit=limit) == expected[:limit]
+    matching = {
+        r[0] for r in db.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH 'encryption'")
+    }
+    searched = review.QueueFilter(query="encryption")
+    assert review.queue(db, "alice", searched) == [i for i in expected if i in matching]
+    plan = db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM items ORDER BY "
+        "round(coalesce(items.auto_score, 0), 1) DESC, items.published DESC, items.id DESC"
+    ).fetchall()
+    assert any("idx_items_queue" in str(step) for step in plan)  # migration 0010
+
+
+def _desc(text: str) -> str:
+    """A sort key that orders ISO timestamps newest first."""
+    return "".join(chr(0x10FFFF - ord(c)) for c in text)
+
+
+def test_the_queue_count_stops_past_its_cap_and_walks_a_theme_first_alike(project):
+    from horizon import review
+
+    db = _queue_store(project)
+    db.execute(
+        "INSERT INTO item_tags (item_id, kind, value, origin) SELECT id, 'theme', 'legislation', "
+        "'auto' "
+        "FROM items WHERE id % 2 = 0 AND id NOT IN (SELECT item_id FROM item_tags "
+        "WHERE kind = 'theme' AND value = 'legislation')"
+    )
+    db.conn.commit()
+    whole = review.QueueFilter()
+    assert review.queue_count(db, "alice", whole) == 22
+    assert review.queue_count(db, "alice", whole, cap=5) == 6  # "more than 5"
+    assert review.queue_count(db, "alice", whole, cap=22) == 22
+    for f in (
+        review.QueueFilter(themes=("legislation",)),
+        review.QueueFilter(themes=("legislation",), query="encryption"),
+        review.QueueFilter(themes=("legislation",), sources=("f",)),
+    ):
+        counted = review.queue_count(db, "alice", f)
+        assert counted == len(review.queue(db, "alice", f)) > 0
+        where, params = review._queue_where("alice", f, tags_first=True)
+        assert (
+            db.execute(f"SELECT count(*) FROM items WHERE {where}", params).fetchone()[0] == counted
+        )
+
+
+def test_the_queue_shows_its_length_up_to_the_cap(project, monkeypatch):
+    from horizon import review_ui
+
+    seed(project)
+    monkeypatch.setattr(review_ui, "COUNT_CAP", 3)
+    with open(os.devnull, "w") as sink:
+        shown: list[str] = []
+        session = _session(open_db(project.db_path), "carol", iter(["q"]).__next__, sink)
+        session.console.print = lambda *args, **kwargs: shown.append(str(args[0]) if args else "")
+        session.run()
+    assert any("3+ left" in line for line in shown), shown

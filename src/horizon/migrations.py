@@ -363,3 +363,15 @@ def m0009(db: Database) -> None:
     # This narrow index holds all the read needs (the item's id first, as it is looked up),
     # a twenty-fifth of the rows' size: 1.5 s cold, and 0.8 s instead of 1.2 s warm.
     run_script(db, "CREATE INDEX idx_items_titles ON items(id, published, source_id, title);")
+
+
+@MIGRATIONS(name="0010_items_queue")
+def m0010(db: Database) -> None:
+    # The review queue's order: score band, then newest. Sorting every unreviewed item for the
+    # one shown next took 1.2 s a decision at a million items; walking this index in order and
+    # stopping at the first item still queued takes a millisecond or less.
+    run_script(
+        db,
+        "CREATE INDEX idx_items_queue ON items"
+        "(round(coalesce(auto_score, 0), 1) DESC, published DESC, id DESC);",
+    )

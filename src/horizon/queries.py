@@ -104,6 +104,10 @@ class ItemFilter:
     analyst: str | None = None
     extra_where: list[str] = field(default_factory=list)
     extra_params: list[Any] = field(default_factory=list)
+    # Tags as a list of the items carrying them (`items.id IN (...)`), which SQLite then walks
+    # first, rather than a check of each item it walks otherwise: the faster where a theme is
+    # the only narrow condition (see review.queue_count).
+    tags_first: bool = False
 
 
 ITEM_COLUMNS = (
@@ -130,7 +134,9 @@ def _where(f: ItemFilter) -> tuple[str, list[Any]]:
     for kind, values in (("theme", f.themes), ("topic", f.topics)):
         for value in values:
             clauses.append(
-                "EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id "
+                "items.id IN (SELECT t.item_id FROM item_tags t WHERE t.kind = ? AND t.value = ?)"
+                if f.tags_first
+                else "EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id "
                 "AND t.kind = ? AND t.value = ?)"
             )
             params.extend([kind, value])

@@ -299,13 +299,16 @@ class QueueFilter:
     ids: Sequence[int] | None = None  # only these items (None: all)
 
 
-def _queue_where(analyst: str, f: QueueFilter) -> tuple[str, list[Any]]:
+def _queue_where(
+    analyst: str, f: QueueFilter, *, tags_first: bool = False
+) -> tuple[str, list[Any]]:
     item_filter = ItemFilter(
         source=list(f.sources),
         since=f.since,
         themes=list(f.themes),
         limit=None,
         ids=list(f.ids) if f.ids is not None else None,
+        tags_first=tags_first,
     )
     where, params = _where(item_filter)
     clauses = [where.replace(" WHERE ", "", 1)] if where else []
@@ -331,24 +334,41 @@ def _run(db: Database, sql: str, params: list[Any], query: str | None) -> list[A
         raise UsageError(f"--query {query!r} is not valid FTS5 syntax ({exc})") from None
 
 
+# The queue's order within the items skipped or not: the expression of idx_items_queue
+# (migration 0010), which SQLite walks in order. With a full-text query the matches are
+# fewer than the index's items and are sorted instead (`+` keeps SQLite off the index).
+_QUEUE_ORDER = "round(coalesce(items.auto_score, 0), 1) DESC, items.published DESC, items.id DESC"
+_SORTED_ORDER = "+round(coalesce(items.auto_score, 0), 1) DESC, items.published DESC, items.id DESC"
+_SKIPPED = "items.id IN (SELECT item_id FROM audit WHERE analyst = ? AND action = 'skip')"
+
+
 def queue(db: Database, analyst: str, f: QueueFilter, *, limit: int | None = None) -> list[int]:
     """Unreviewed items, highest automatic score first (in bands of 0.1), newest first within a
-    band; items another analyst has open are left out; items this analyst skipped go last."""
+    band; items another analyst has open are left out; items this analyst skipped go last
+    (read second, only if the others are too few)."""
     where, params = _queue_where(analyst, f)
-    sql = (
-        f"SELECT items.id FROM items WHERE {where} ORDER BY "
-        "items.id IN (SELECT item_id FROM audit WHERE analyst = ? AND action = 'skip'), "
-        "round(coalesce(items.auto_score, 0), 1) DESC, items.published DESC, items.id DESC"
-    )
-    params = [*params, analyst]
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    return [row[0] for row in _run(db, sql, params, f.query)]
+    order = _SORTED_ORDER if f.query else _QUEUE_ORDER
+    out: list[int] = []
+    for skipped in (False, True):
+        sql = f"SELECT items.id FROM items WHERE {where} AND {'' if skipped else 'NOT '}{_SKIPPED}"
+        sql += f" ORDER BY {order}" + (f" LIMIT {int(limit) - len(out)}" if limit else "")
+        out += [row[0] for row in _run(db, sql, [*params, analyst], f.query)]
+        if limit and len(out) >= limit:
+            break
+    return out
 
 
-def queue_count(db: Database, analyst: str, f: QueueFilter) -> int:
-    where, params = _queue_where(analyst, f)
-    return int(_run(db, f"SELECT count(*) FROM items WHERE {where}", params, f.query)[0][0])
+def queue_count(db: Database, analyst: str, f: QueueFilter, *, cap: int | None = None) -> int:
+    """How many items are queued; with a cap, counting stops past it (cap + 1 means "more").
+    With only a theme to narrow them, the count walks that theme's items (a fifth of a store,
+    most of them unreviewed: the cap is soon reached), not the store's items by score, where
+    the themed ones are rare at first (2.1 to 2.7 s at a million items, now 0.06 to 0.09 s);
+    a date or a source narrows them more, through its index."""
+    narrow = f.since is not None or bool(f.sources) or f.ids is not None
+    where, params = _queue_where(analyst, f, tags_first=bool(f.themes) and not narrow)
+    limit = f" LIMIT {int(cap) + 1}" if cap is not None else ""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM items WHERE {where}{limit})"
+    return int(_run(db, sql, params, f.query)[0][0])
 
 
 def skip(db: Database, item_id: int, analyst: str) -> None:
