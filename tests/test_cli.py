@@ -482,3 +482,20 @@ def test_output_in_a_locale_that_is_not_utf8(project, encoding):
     )
     shown = run("items", "show", "1")
     assert "Massen" in shown and "\\u2013" in shown
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["items", "list", "--source", "nf"], "--source: no source 'nf' in the store"),
+        (["items", "search", "A", "--source", "nf"], "--source: no source 'nf' in the store"),
+        (["items", "list", "--topic", "encyption"], "unknown topic 'encyption'"),
+        (["items", "search", "A", "--topic", "encyption"], "unknown topic 'encyption'"),
+        (["tag", "1", "--theme", "legislation", "--remove-theme", "legislation"], "both name"),
+    ],
+)
+def test_a_mistyped_name_is_an_error_not_an_empty_list(project, args, said):
+    seed(project, item("A", guid="1"))
+    result = project.run(*args)
+    assert result.exit_code == 2 and said in result.stderr, result.output
+    assert project.run("items", "list", "--source", "f", "--json").exit_code == 0  # the real one

@@ -34,6 +34,18 @@ def output_format(as_json: bool, as_csv: bool = False) -> str:
 SQLITE_INT_MAX = 2**63 - 1
 
 
+def check_sources(ws: Workspace, sources: list[str] | None) -> None:
+    """A source named that the store has never had is a typo, not a filter that matches
+    nothing: say so (sources removed from feeds.yaml stay in the store, and are known)."""
+    if sources:
+        known = {row[0] for row in ws.db.execute("SELECT id FROM sources")}
+        for source in sources:
+            if source not in known:
+                raise UsageError(
+                    f"--source: no source {source!r} in the store (see `horizon sources list`)"
+                )
+
+
 def since_option(value: str | None, name: str = "--since") -> datetime | None:
     if value is None:
         return None

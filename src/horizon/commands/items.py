@@ -11,6 +11,7 @@ from horizon.commands.common import (
     SQLITE_INT_MAX,
     CsvOpt,
     JsonOpt,
+    check_sources,
     output_format,
     since_option,
     workspace,
@@ -19,8 +20,9 @@ from horizon.config import THEME_IDS
 from horizon.errors import UsageError
 from horizon.explain import theme_lines
 from horizon.output import console, print_json, render, safe
-from horizon.review import STATUSES, history
+from horizon.review import STATUSES, check_topics, history
 from horizon.textutil import terminal_safe
+from horizon.workspace import Workspace
 
 app = typer.Typer(help="Stored items: list, search, show, history.", no_args_is_help=True)
 
@@ -83,6 +85,12 @@ def _filter(
     )
 
 
+def _check_names(ws: Workspace, source: list[str] | None, topic: list[str] | None) -> None:
+    check_sources(ws, source)
+    if topic:
+        check_topics(topic, ws.taxonomy)
+
+
 def _columns(rows: list[dict[str, Any]], fmt: str, table: list[str]) -> list[str]:
     if fmt == "table":
         return table
@@ -106,6 +114,7 @@ def list_items(
 ) -> None:
     """Items, newest first, with their themes and review status."""
     ws = workspace(ctx)
+    _check_names(ws, source, topic)
     item_filter = _filter(source, since, limit, all_, theme, topic, status, flagged, analyst)
     rows = queries.list_items(ws.db, item_filter)
     fmt = output_format(as_json, as_csv)
@@ -142,6 +151,7 @@ def search(
 ) -> None:
     """Full-text search over titles and text, best match first (SQLite FTS5 syntax)."""
     ws = workspace(ctx)
+    _check_names(ws, source, topic)
     found = queries.search_items(
         ws.db, query, _filter(source, since, limit, all_, theme, topic, status), rank_all=rank_all
     )

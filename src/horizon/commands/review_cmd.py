@@ -13,6 +13,7 @@ from horizon.commands.common import (
     SQLITE_INT_MAX,
     CsvOpt,
     JsonOpt,
+    check_sources,
     output_format,
     since_option,
     workspace,
@@ -58,6 +59,7 @@ def review_queue(
         raise UsageError("`horizon review` needs a terminal; in scripts use `horizon tag`")
     name = review.analyst_name(analyst)
     review.check_themes(theme or [])
+    check_sources(ws, source)
     filters = review.QueueFilter(
         themes=theme or [], sources=source or [], since=since_option(since), query=query
     )
@@ -126,6 +128,9 @@ def tag(
     review.require_item(db, item_id)
     if signal and noise:
         raise UsageError("choose one of --signal and --noise")
+    both = sorted(set(theme or []) & set(remove_theme or []))
+    if both:
+        raise UsageError(f"--theme and --remove-theme both name {', '.join(both)}: choose one")
     state = review.current(db, item_id)
     change = review.Change()
     actions = []
