@@ -362,7 +362,7 @@ def queue_count(db: Database, analyst: str, f: QueueFilter, *, cap: int | None =
     """How many items are queued; with a cap, counting stops past it (cap + 1 means "more").
     With only a theme to narrow them, the count walks that theme's items (a fifth of a store,
     most of them unreviewed: the cap is soon reached), not the store's items by score, where
-    the themed ones are rare at first (2.1 to 2.7 s at a million items, now 0.06 to 0.09 s);
+    the themed ones are rare at first (over a second at a million items, now under 0.1 s);
     a date or a source narrows them more, through its index."""
     narrow = f.since is not None or bool(f.sources) or f.ids is not None
     where, params = _queue_where(analyst, f, tags_first=bool(f.themes) and not narrow)
