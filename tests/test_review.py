@@ -203,25 +203,13 @@ def test_review_needs_a_terminal(project):
 
 
 def test_undo_and_concurrent_decisions_in_process(project):
-    from rich.console import Console
-
     from horizon import review
-    from horizon.review_ui import ReviewSession
-    from horizon.taxonomy import load_taxonomy
 
     seed(project)
     db = open_db(project.db_path)
     keys = iter(["s", "\r", "u", "u", "q"])
     with open(os.devnull, "w") as sink:
-        session = ReviewSession(
-            db,
-            "carol",
-            load_taxonomy(),
-            review.QueueFilter(),
-            Console(file=sink),
-            lambda: next(keys),
-            lambda prompt: "",
-        )
+        session = _session(db, "carol", lambda: next(keys), sink)
         session.run()
     first = session.stats.seen[0]
     assert review.current(db, first)["status"] == "unreviewed"  # both decisions undone
@@ -365,7 +353,7 @@ def test_no_tty_tag_via_console_script(project):
     assert Path(project.db_path).exists()
 
 
-def _session(db, analyst, keys, sink):
+def _session(db, analyst, keys, sink, read_line=lambda prompt: ""):
     from rich.console import Console
 
     from horizon import review
@@ -373,13 +361,7 @@ def _session(db, analyst, keys, sink):
     from horizon.taxonomy import load_taxonomy
 
     return ReviewSession(
-        db,
-        analyst,
-        load_taxonomy(),
-        review.QueueFilter(),
-        Console(file=sink),
-        keys,
-        lambda prompt: "",
+        db, analyst, load_taxonomy(), review.QueueFilter(), Console(file=sink), keys, read_line
     )
 
 
@@ -504,25 +486,14 @@ def test_a_note_too_long_is_refused_whole_never_cut(project):
 
 
 def test_a_note_too_long_in_the_queue_is_refused_with_the_reason(project):
-    from rich.console import Console
-
-    from horizon import review
     from horizon.review import NOTE_MAX
-    from horizon.review_ui import ReviewSession
-    from horizon.taxonomy import load_taxonomy
 
     seed(project)
     db = open_db(project.db_path)
     keys = iter(["n", "q"])
     with open(os.devnull, "w") as sink:
-        session = ReviewSession(
-            db,
-            "dora",
-            load_taxonomy(),
-            review.QueueFilter(),
-            Console(file=sink),
-            lambda: next(keys),
-            lambda prompt: "y" * (NOTE_MAX + 1),
+        session = _session(
+            db, "dora", lambda: next(keys), sink, read_line=lambda prompt: "y" * (NOTE_MAX + 1)
         )
         session.run()
     assert session.message.startswith("Not saved: the note is 2,001 characters long")

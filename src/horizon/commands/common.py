@@ -32,6 +32,9 @@ def output_format(as_json: bool, as_csv: bool = False) -> str:
 # The largest integer SQLite stores. Ids, counts and limits given on the command line are held
 # under it by their option's own range check, a usage error, before they reach a query.
 SQLITE_INT_MAX = 2**63 - 1
+ItemIdArg = Annotated[
+    int, typer.Argument(help="The item's id (see `horizon items list`).", max=SQLITE_INT_MAX)
+]
 
 
 def check_sources(ws: Workspace, sources: list[str] | None) -> None:

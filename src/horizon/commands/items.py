@@ -10,6 +10,7 @@ from horizon import queries
 from horizon.commands.common import (
     SQLITE_INT_MAX,
     CsvOpt,
+    ItemIdArg,
     JsonOpt,
     check_sources,
     output_format,
@@ -174,9 +175,7 @@ def search(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    item_id: Annotated[
-        int, typer.Argument(help="The item's id (see `items list`).", max=SQLITE_INT_MAX)
-    ],
+    item_id: ItemIdArg,
     as_json: JsonOpt = False,
 ) -> None:
     """One item in full: where it came from, why it has each theme (the evidence of every
@@ -229,7 +228,7 @@ def show(
 @app.command("history")
 def item_history(
     ctx: typer.Context,
-    item_id: Annotated[int, typer.Argument(help="The item's id.", max=SQLITE_INT_MAX)],
+    item_id: ItemIdArg,
     as_json: JsonOpt = False,
 ) -> None:
     """The audit trail of an item: every decision, by whom and when, and what it changed."""

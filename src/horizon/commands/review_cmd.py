@@ -10,8 +10,8 @@ import typer
 
 from horizon import queries, review
 from horizon.commands.common import (
-    SQLITE_INT_MAX,
     CsvOpt,
+    ItemIdArg,
     JsonOpt,
     check_sources,
     output_format,
@@ -83,7 +83,7 @@ def review_queue(
 
 def tag(
     ctx: typer.Context,
-    item_id: Annotated[int, typer.Argument(help="The item's id.", max=SQLITE_INT_MAX)],
+    item_id: ItemIdArg,
     theme: Annotated[
         list[str] | None, typer.Option("--theme", help="Add this theme (repeatable).")
     ] = None,
