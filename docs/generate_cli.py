@@ -31,7 +31,8 @@ which stops it quietly.
 
 
 def _text(value: str | None) -> str:
-    return " ".join(inspect.cleandoc(value or "").split())
+    # help is Rich markup, where a literal "[" is written "\\["
+    return " ".join(inspect.cleandoc(value or "").replace("\\[", "[").split())
 
 
 def _default(param: Any) -> str:

@@ -138,9 +138,10 @@ def test_env_var_sets_db(project, monkeypatch, tmp_path):
     project.write_config([])
     monkeypatch.setenv("HORIZON_DB", str(tmp_path / "env.db"))
     monkeypatch.setenv("HORIZON_CONFIG", str(project.config))
-    result = CliRunner().invoke(app, ["sources", "list"])
+    result = CliRunner().invoke(app, ["pull"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "env.db").exists()
+    assert CliRunner().invoke(app, ["items", "list"]).exit_code == 0
 
 
 def test_the_shipped_feeds_yaml_is_valid_and_covers_every_theme():

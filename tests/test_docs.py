@@ -111,6 +111,39 @@ def test_every_command_and_option_is_in_the_cli_reference():
     assert missing == []
 
 
+def test_help_in_a_terminal_loses_nothing_to_markup():
+    """Help is Rich markup: a bracketed word (`horizon-scan[web]`) must be escaped or Rich
+    takes it for a style and drops it from `--help`, though docs/cli.md shows it."""
+    import inspect
+
+    import typer.main
+    from typer._click.core import Context
+    from typer.testing import CliRunner
+
+    from horizon.cli import app
+
+    lost = []
+
+    def walk(command, path):
+        texts = [command.help, *(getattr(p, "help", None) for p in command.params)]
+        words = [
+            word
+            for text in texts
+            for word in inspect.cleandoc(text or "").replace("\\[", "[").split()
+            if "[" in word
+        ]
+        if words:
+            shown = CliRunner().invoke(app, [*path, "--help"], terminal_width=200).stdout
+            lost.extend(f"{' '.join(path)}: {w}" for w in words if w not in shown.split())
+        if hasattr(command, "list_commands"):
+            ctx = Context(command)
+            for name in command.list_commands(ctx):
+                walk(command.get_command(ctx, name), [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    assert lost == []
+
+
 def test_every_hook_is_documented_with_its_arguments():
     import inspect
 

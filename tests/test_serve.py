@@ -123,5 +123,6 @@ def test_serve_canned_queries_and_facets(project, server, tmp_path):
 def test_serve_without_a_store_says_so(project):
     project.write_config([{"id": "press", "url": "https://example.org/f.xml"}])
     result = project.run("serve")
-    assert result.exit_code != 0
-    assert "no store here yet" in result.output
+    assert result.exit_code == 1
+    assert f"{project.db_path}: no store here" in result.output
+    assert not project.db_path.exists()

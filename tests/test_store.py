@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from horizon.cli import app
@@ -226,8 +227,77 @@ def test_the_store_can_only_be_opened_where_it_makes_sense(project, tmp_path):
     result = project.runner.invoke(app, ["--db", str(text), "items", "list"])
     assert result.exit_code == 1 and "not a usable horizon store" in result.stderr
     assert text.read_text().startswith("not a database")  # untouched
-    blocked = project.runner.invoke(app, ["--db", str(text / "sub" / "h.db"), "items", "list"])
+    blocked = project.runner.invoke(
+        app, ["--db", str(text / "sub" / "h.db"), "--config", str(project.config), "pull"]
+    )
     assert blocked.exit_code == 1 and "cannot create the store's folder" in blocked.stderr
+
+
+def test_only_pull_makes_a_store_a_mistyped_db_is_an_error(project, tmp_path):
+    """Any command but `pull` (and the demo, and training from a file) given a store path
+    with nothing behind it says so, naming the path and what chose it, and leaves nothing
+    there: a mistyped --db used to answer "No items match." and leave an empty store."""
+    project.write_config([{"id": "press", "url": "https://example.org/f.xml"}])
+    typo = tmp_path / "typo" / "horizn.db"
+    commands = [
+        ["items", "list"],
+        ["items", "search", "encryption"],
+        ["items", "show", "1"],
+        ["items", "history", "1"],
+        ["tag", "1"],
+        ["watchlist"],
+        ["retag"],
+        ["tagger", "train"],
+        ["digest"],
+        ["digest", "list"],
+        ["digest", "show", "1"],
+        ["sources", "show", "press"],
+        ["backup", str(tmp_path / "copy.db")],
+    ]
+    for command in commands:
+        result = project.runner.invoke(
+            app, ["--db", str(typo), "--config", str(project.config), *command]
+        )
+        assert result.exit_code == 1, (command, result.output)
+        assert result.stderr == (
+            f"Error: {typo}: no store here (given by --db or HORIZON_DB); "
+            "`horizon pull` creates one\n"
+        ), command
+        assert not typo.parent.exists(), command
+    assert not (tmp_path / "copy.db").exists()
+
+    # feeds.yaml names the store: the error says so
+    project.write_config([], database=str(typo))
+    result = project.runner.invoke(app, ["--config", str(project.config), "items", "list"])
+    assert result.exit_code == 1 and f"(the `database:` of {project.config.name})" in result.stderr
+
+    # sources list shows feeds.yaml's sources, before any pull, without making a store
+    project.write_config([{"id": "press", "url": "https://example.org/f.xml"}])
+    listed = project.runner.invoke(
+        app, ["--db", str(typo), "--config", str(project.config), "sources", "list", "--json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert [(s["id"], s["status"]) for s in json.loads(listed.stdout)] == [("press", "new")]
+    assert "no store here yet; `horizon pull` fetches these sources into one" in listed.stderr
+    # the taggers' status and classifying work with the rules and the seed model alone
+    status = project.runner.invoke(
+        app, ["--db", str(typo), "--config", str(project.config), "tagger", "status", "--json"]
+    )
+    assert status.exit_code == 0 and json.loads(status.stdout)["models"] == []
+    lines = tmp_path / "items.jsonl"
+    lines.write_text(json.dumps({"id": "a", "title": "Data retention law", "summary": ""}) + "\n")
+    classified = project.runner.invoke(
+        app, ["--db", str(typo), "--config", str(project.config), "tagger", "classify", str(lines)]
+    )
+    assert classified.exit_code == 0 and json.loads(classified.stdout)["id"] == "a"
+    assert not typo.parent.exists()
+
+    project.write_config([])  # no sources: no fetch
+    pulled = project.runner.invoke(
+        app, ["--db", str(typo), "--config", str(project.config), "pull"]
+    )
+    assert typo.exists(), pulled.output
+    assert project.runner.invoke(app, ["--db", str(typo), "items", "list"]).exit_code == 0
 
 
 def test_read_only_opening_nested_transactions_and_backup(tmp_path):

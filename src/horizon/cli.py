@@ -197,7 +197,7 @@ def root(
             "--db",
             envvar="HORIZON_DB",
             help="The SQLite store (default: `database:` in the "
-            "config, else a file in the user data folder).",
+            "config, else a file in the user data folder). Only `horizon pull` creates one.",
             dir_okay=False,
         ),
     ] = None,

@@ -215,7 +215,7 @@ def build_demo(folder: Path, step: Callable[[str], None] = lambda _: None) -> De
         {fmt: folder / name for fmt, name in DIGEST_FILES.items()},
     )
     try:
-        db = ws.db
+        db = ws.create_db()
         taggers = ws.taggers()
         step("pulling the snapshots")
 

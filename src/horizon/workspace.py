@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from horizon.config import Config, find_config, load_config
 from horizon.db import default_db_path, open_db
-from horizon.errors import ConfigError
+from horizon.errors import ConfigError, StoreError
 from horizon.plugins import Plugins, load_plugins
 
 if TYPE_CHECKING:
@@ -68,8 +68,9 @@ class Workspace:
         return load_taxonomy(override, self.config.base_dir, self.config.name)
 
     def taggers(self, only: list[str] | None = None) -> TaggerSet:
-        """The taggers ready to run against this store: those named in `only`, else every one
-        feeds.yaml does not switch off (`taggers: {seed: false}`)."""
+        """The taggers ready to run against this store (against none if there is no store
+        yet: then no analysts' model): those named in `only`, else every one feeds.yaml does
+        not switch off (`taggers: {seed: false}`)."""
         from horizon.tagging import TaggingContext, prepare_taggers
 
         if only is None:
@@ -81,7 +82,8 @@ class Workspace:
                     f"(taggers: {', '.join(self.tagger_plugins)})"
                 )
             only = [name for name in self.tagger_plugins if switches.get(name, True)]
-        return prepare_taggers(self.tagger_plugins, TaggingContext(self.taxonomy, self.db), only)
+        context = TaggingContext(self.taxonomy, self.db if self.has_db else None)
+        return prepare_taggers(self.tagger_plugins, context, only)
 
     def require_config(self) -> Config:
         if self.config_path is None:
@@ -91,14 +93,36 @@ class Workspace:
         return self.config
 
     @cached_property
-    def db_path(self) -> Path:
+    def _db_choice(self) -> tuple[Path, str]:
+        """The store's path, and what chose it (for an error about it)."""
         if self._explicit_db is not None:
-            return Path(self._explicit_db)
+            return Path(self._explicit_db), "given by --db or HORIZON_DB"
         configured = self.config.database_path() if self.config_path else None
-        return configured or default_db_path()
+        if configured is not None:
+            return configured, f"the `database:` of {self.config.name}"
+        return default_db_path(), "the default store"
+
+    @property
+    def db_path(self) -> Path:
+        return self._db_choice[0]
+
+    @property
+    def has_db(self) -> bool:
+        """Whether there is a store to open (`db` would not raise for want of one)."""
+        return self._db is not None or self.db_path.exists()
 
     @property
     def db(self) -> Database:
+        """The store, which must exist. Only `horizon pull` and the demo make one
+        (`create_db`): to any other command a path with no store behind it is a mistyped
+        --db, which would otherwise leave an empty store there and answer "nothing"."""
+        if self._db is None and not self.db_path.exists():
+            path, chosen = self._db_choice
+            raise StoreError(f"{path}: no store here ({chosen}); `horizon pull` creates one")
+        return self.create_db()
+
+    def create_db(self) -> Database:
+        """The store, created (with its folders) if there is none yet."""
         if self._db is None:
             self._db = open_db(self.db_path)
         return self._db

@@ -50,7 +50,7 @@ def pull(
     for message in ws.plugins.warnings:
         warn(message)
     interactive = sys.stderr.isatty() and not quiet and not as_json
-    db = ws.db
+    db = ws.create_db()
     progress = progress_bar("pull", interactive)
     task = progress.add_task("", total=None)
 

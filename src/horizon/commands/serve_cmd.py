@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 from horizon.commands.common import workspace
-from horizon.errors import StoreError
 from horizon.serve import metadata, require_datasette
 
 
@@ -24,13 +23,12 @@ def serve(
 ) -> None:
     """Open the store in Datasette, read-only: tables and columns described, full-text search,
     facets on theme, source and status, and canned queries (this week's signals per theme,
-    source health, the watchlist). Needs `pip install 'horizon-scan[web]'`."""
+    source health, the watchlist). Needs `pip install 'horizon-scan\\[web]'`."""
     require_datasette()
     ws = workspace(ctx)
     path = ws.db_path
-    if not path.exists():
-        raise StoreError(f"{path}: no store here yet (run `horizon pull` first)")
-    ws.db  # noqa: B018  (applies pending migrations before Datasette reads the schema)
+    # an error if there is no store; applies pending migrations before Datasette reads it
+    ws.db  # noqa: B018
     ws.close()
     with tempfile.TemporaryDirectory(prefix="horizon-serve-") as tmp:
         meta = Path(tmp) / "metadata.json"

@@ -13,9 +13,10 @@ from horizon import queries
 from horizon.commands.common import SQLITE_INT_MAX, CsvOpt, JsonOpt, output_format, workspace
 from horizon.config import load_config
 from horizon.configedit import append_sources, set_source_values
+from horizon.db import open_db
 from horizon.errors import UsageError
 from horizon.opml import plan_import, read_opml, write_opml
-from horizon.output import console, print_json, render, safe
+from horizon.output import console, print_json, render, safe, warn
 from horizon.textutil import utcnow
 
 app = typer.Typer(
@@ -47,12 +48,16 @@ def list_sources(
     """Each source's health: status (`ok` or the last failure's class), last success,
     consecutive failures, next fetch, items stored, and whether it has gone stale."""
     ws = workspace(ctx)
+    db = ws.db if ws.has_db or ws.config_path is None else None
+    if db is None:  # feeds.yaml's sources before the first pull: listed, no store made
+        warn(f"{ws.db_path}: no store here yet; `horizon pull` fetches these sources into one")
+        db = open_db(":memory:")
     if ws.config_path is not None:
         from horizon.store import sync_sources
         from horizon.textutil import utcnow
 
-        sync_sources(ws.db, ws.config, utcnow())
-    rows = queries.list_sources(ws.db, include_removed=include_removed)
+        sync_sources(db, ws.config, utcnow())
+    rows = queries.list_sources(db, include_removed=include_removed)
     shown = [
         {
             **r,

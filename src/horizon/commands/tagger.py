@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -89,7 +89,9 @@ def train(
     interactive = sys.stderr.isatty() and not as_json
     doing = "training: 5-fold cross-validation, then the model"
     with console(stderr=True).status(doing) if interactive else nullcontext():
-        result = learn.train(ws.db, rules, ws.taxonomy, examples, minimum)
+        # learning from a file alone may make the store the model is kept in
+        db = ws.create_db() if extra else ws.db
+        result = learn.train(db, rules, ws.taxonomy, examples, minimum)
     if as_json:
         print_json({"model": result.model_id, **result.metrics})
         return
@@ -170,13 +172,17 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """The taggers that tag new items, the taxonomy version, and the trained models."""
     ws = workspace(ctx)
     taggers = ws.taggers()
-    models = list(
-        ws.db.query(
-            "SELECT id, created_at, examples, active, metrics FROM tag_models ORDER BY id DESC"
+    models: list[dict[str, Any]] = []  # no store yet: no decisions, no trained model
+    decided = 0
+    if ws.has_db:
+        models = list(
+            ws.db.query(
+                "SELECT id, created_at, examples, active, metrics FROM tag_models ORDER BY id DESC"
+            )
         )
-    )
-    decided = ws.db.execute("SELECT count(*) FROM reviews WHERE themes IS NOT NULL").fetchone()[0]
-    data = {
+        decisions = "SELECT count(*) FROM reviews WHERE themes IS NOT NULL"
+        decided = ws.db.execute(decisions).fetchone()[0]
+    data: dict[str, Any] = {
         "taggers": [
             {"name": t.name, "role": t.role, "version": t.version} for t in taggers.taggers
         ],
