@@ -329,9 +329,9 @@ def _in_a_terminal(project, command: str) -> str:
 
 
 def test_long_commands_show_progress_on_a_terminal_and_nothing_elsewhere(project):
-    """pull, retag, tagger evaluate, tagger classify and backup draw a bar on stderr when it
-    is a terminal (classify only when its lines go elsewhere), tagger train a spinner; in
-    pipes, as under cron, no bar."""
+    """pull, retag, tagger evaluate, tagger classify, backup and digest draw a bar on stderr
+    when it is a terminal (classify only when its lines go elsewhere), tagger train a spinner;
+    in pipes, as under cron, no bar."""
     seed(project, *(item(f"Encryption item {n}", guid=str(n)) for n in range(3)))
     gold = project.root / "gold.jsonl"
     gold.write_text(
@@ -365,6 +365,11 @@ def test_long_commands_show_progress_on_a_terminal_and_nothing_elsewhere(project
     copied = _in_a_terminal(project, f"{horizon} backup copy.db")
     assert re.search(r"backup .*[\d.]+/[\d.]+ [kM]B", copied), copied
     assert "Backed up" in copied and (project.root / "copy.db").exists()
+    digested = _in_a_terminal(project, f"{horizon} digest -p 2026 -o board.md")
+    assert "digest" in digested and "reading 2026" in digested, digested
+    assert (project.root / "board.md").read_text(encoding="utf-8").startswith("# ")
+    on_screen = _in_a_terminal(project, f"{horizon} digest -p 2026 --no-record | head -3")
+    assert "reading 2026" in on_screen  # stderr is still the terminal
     trained = _in_a_terminal(project, f"{horizon} tagger train --from dev.jsonl --min 1")
     assert "training: 5-fold cross-validation" in trained  # a spinner: no count to show
     assert "Model 1 trained on 60 decided item(s)" in trained
@@ -374,6 +379,7 @@ def test_long_commands_show_progress_on_a_terminal_and_nothing_elsewhere(project
         (["retag"], "Re-tagged 3 item(s) with"),
         (["tagger", "evaluate", "gold.jsonl"], ""),
         (["tagger", "classify", "gold.jsonl"], ""),
+        (["digest", "-p", "2026", "--no-record"], ""),
     ]:
         out = subprocess.run(
             [sys.executable, "-m", "horizon", *args],

@@ -13,7 +13,7 @@ from horizon import digest, periods, queries
 from horizon.commands.common import SQLITE_INT_MAX, JsonOpt, workspace
 from horizon.config import describe_errors
 from horizon.errors import ConfigError, UsageError
-from horizon.output import console, render
+from horizon.output import console, progress_bar, render
 from horizon.render import Renderer
 from horizon.textutil import utcnow
 from horizon.workspace import Workspace
@@ -134,14 +134,18 @@ def make_digest(
         span = periods.parse_range(start, end)
     else:
         span = periods.since(digest.last_end(db) or now, now)
-    if ws.config_path is not None:
-        from horizon.store import sync_sources
+    bar = progress_bar("digest", sys.stderr.isatty())  # over a second on a large store
+    step = bar.add_task(f"reading {span.label}", total=None)
+    with bar:
+        if ws.config_path is not None:
+            from horizon.store import sync_sources
 
-        sync_sources(db, ws.config, now)
-    data = digest.build_digest(
-        db, span, ws.taxonomy, options, now, queries.list_sources(db, counts=False)
-    )
-    text = renderer.render(data)
+            sync_sources(db, ws.config, now)
+        data = digest.build_digest(
+            db, span, ws.taxonomy, options, now, queries.list_sources(db, counts=False)
+        )
+        bar.update(step, description=f"writing {fmt}")
+        text = renderer.render(data)
     _emit(text, out)  # first: a digest that could not be written is not in the history
     if record:
         number = digest.record(db, data, fmt, text)
