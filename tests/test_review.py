@@ -483,6 +483,14 @@ def test_a_note_too_long_is_refused_whole_never_cut(project):
     assert f"the note is {NOTE_MAX + 1:,} characters long" in result.stderr
     row = open_db(project.db_path).execute("SELECT note, status FROM reviews").fetchone()
     assert row == (paragraph.strip(), "reviewed")  # neither the note nor the signal saved
+    decisions = open_db(project.db_path).execute("SELECT count(*) FROM audit").fetchone()
+    for empty in ["", "   "]:  # kept the note as it was, yet logged a 'note' decision
+        result = project.run("tag", "1", "--signal", "--note", empty)
+        assert result.exit_code == 2 and "--note is empty" in result.stderr
+    row = open_db(project.db_path).execute("SELECT note, status FROM reviews").fetchone()
+    assert row == (paragraph.strip(), "reviewed")
+    after = open_db(project.db_path).execute("SELECT count(*) FROM audit").fetchone()
+    assert after == decisions
 
 
 def test_a_note_too_long_in_the_queue_is_refused_with_the_reason(project):

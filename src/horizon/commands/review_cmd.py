@@ -155,6 +155,8 @@ def tag(
         actions.append(change.status)
     if note is not None:
         change.note = review.check_note(note)
+        if change.note is None:  # it would keep the note as it was, and log a change
+            raise UsageError("--note is empty: give the note's text (nothing was saved)")
         actions.append("note")
     if review_by is not None:
         change.review_by = review.parse_review_by(review_by)
