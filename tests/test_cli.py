@@ -495,6 +495,7 @@ def test_output_in_a_locale_that_is_not_utf8(project, encoding):
     [
         (["items", "list", "--source", "nf"], "--source: no source 'nf' in the store"),
         (["items", "search", "A", "--source", "nf"], "--source: no source 'nf' in the store"),
+        (["retag", "--source", "nf"], "--source: no source 'nf' in the store"),  # "0 item(s)"
         (["items", "list", "--topic", "encyption"], "unknown topic 'encyption'"),
         (["items", "search", "A", "--topic", "encyption"], "unknown topic 'encyption'"),
         (["tag", "1", "--theme", "legislation", "--remove-theme", "legislation"], "both name"),

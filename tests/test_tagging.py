@@ -881,6 +881,9 @@ def test_classify_and_evaluate_files(project, tmp_path):
         ('{"title": "x"}\n', "'id' is missing"),
         ('{"id": 1, "title": "x", "themes": ["tech"]}\n', "unknown theme(s) tech"),
         ('{"id": 1, "title": "x"}\n', "'themes' (the gold themes, a list) is missing"),
+        ('{"id": 1, "themes": "legislation"}\n', "'themes' (the gold themes, a list) must be"),
+        ("", "no labelled items"),  # was macro-F1 0.000 over 0 item(s), exit 0
+        ("\n  \n", "no labelled items"),
     ],
 )
 def test_bad_jsonl_is_a_clear_error(project, tmp_path, content, message):

@@ -570,7 +570,8 @@ def read_jsonl(path: Path, *, labelled: bool) -> list[tuple[Doc, set[str]]]:
         if labelled:
             raw = data.get("themes")
             if not isinstance(raw, list):
-                raise UsageError(f"{where}: 'themes' (the gold themes, a list) is missing")
+                wrong = "is missing" if raw is None else "must be a list"
+                raise UsageError(f"{where}: 'themes' (the gold themes, a list) {wrong}")
             unknown = [t for t in raw if t not in THEME_IDS]
             if unknown:
                 raise UsageError(
@@ -579,4 +580,6 @@ def read_jsonl(path: Path, *, labelled: bool) -> list[tuple[Doc, set[str]]]:
                 )
             themes = set(raw)
         out.append((doc, themes))
+    if labelled and not out:  # nothing to measure or learn from is a mistake, not a score of 0
+        raise UsageError(f"{path}: no labelled items (one JSON object a line)")
     return out

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from horizon import learn, queries
-from horizon.commands.common import JsonOpt, since_option, workspace
+from horizon.commands.common import JsonOpt, check_sources, since_option, workspace
 from horizon.errors import UsageError
 from horizon.output import console, print_json, print_jsonl, progress_bar, render
 from horizon.tagging import TaggerSet, evaluate, read_jsonl, tag_items, verdict_json
@@ -50,6 +50,7 @@ def retag(
     """Re-apply the current taggers to stored items (after the rules changed or a model was
     trained). Idempotent; analysts' decisions are kept and still win."""
     ws = workspace(ctx)
+    check_sources(ws, source)
     taggers = ws.taggers()
     ids = queries.item_ids(
         ws.db, queries.ItemFilter(source=source or [], since=since_option(since), limit=None)
