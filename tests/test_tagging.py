@@ -899,6 +899,7 @@ def test_train_model_and_use_it(project):
     seed(project, ITEMS)
     few = project.run("tagger", "train")
     assert few.exit_code == 2 and "only 0 decided item(s)" in few.stderr
+    assert project.run("tagger", "train", "--min", "0").exit_code == 2  # trained on nothing
     assert "No model trained yet" in project.run("tagger", "status").stdout
     trained = project.run("tagger", "train", "--from", str(DATA / "tagging-dev.jsonl"), "--json")
     assert trained.exit_code == 0, trained.output

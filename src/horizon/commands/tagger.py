@@ -77,7 +77,8 @@ def train(
         ),
     ] = None,
     minimum: Annotated[
-        int, typer.Option("--min", help="Refuse to train on fewer decided items than this.")
+        int,
+        typer.Option("--min", help="Refuse to train on fewer decided items than this.", min=1),
     ] = learn.MIN_EXAMPLES,
     as_json: JsonOpt = False,
 ) -> None:
