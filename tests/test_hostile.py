@@ -19,6 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from horizon.cli import app
 from horizon.config import load_config
 from horizon.errors import ConfigError
 from horizon.opml import read_opml
@@ -572,3 +573,25 @@ def test_raw_yaml_garbage(tmp_path):
         with pytest.raises(ConfigError) as info:
             load_config(path, {})
         assert str(info.value).startswith("feeds.yaml")
+
+
+def test_files_with_no_end_are_refused_not_read_into_memory(project, tmp_path):
+    """A file whose size on disk says nothing (/dev/zero: endless; a pipe): feeds.yaml, an
+    OPML file, a `file` source and JSON Lines are each read with a bound and refused past it."""
+    project.write_config(
+        [
+            {"id": "endless", "type": "file", "path": "/dev/zero"},
+            {"id": "fine", "type": "file", "path": str(REAL / "aktuality-sk.xml")},
+        ]
+    )
+    pulled = project.run("pull", "--json")
+    assert pulled.exit_code == 1, pulled.output
+    failed = {s["source"]: s for s in json.loads(pulled.stdout)["sources"]}
+    assert failed["endless"]["error_class"] == "too-large"
+    assert "/dev/zero: over the 10.0 MiB limit" in failed["endless"]["error"]
+    assert failed["fine"]["status"] == "ok"
+    config = project.runner.invoke(app, ["--config", "/dev/zero", "sources", "list"])
+    assert config.exit_code == 2
+    assert config.stderr == "Error: /dev/zero: over 20.0 MiB, too large to be config\n"
+    opml = project.run("sources", "import-opml", "/dev/zero")
+    assert opml.exit_code == 2 and "/dev/zero: over 50.0 MiB" in opml.stderr

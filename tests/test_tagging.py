@@ -895,6 +895,27 @@ def test_bad_jsonl_is_a_clear_error(project, tmp_path, content, message):
     assert message in result.stderr and "bad.jsonl" in result.stderr
 
 
+def test_jsonl_is_read_by_line_ends_with_a_bound_on_each_line(project, tmp_path, monkeypatch):
+    """A JSON string may hold U+2028 (a line end to str.splitlines, not to JSON Lines); a file
+    with no line ends, or no end at all (/dev/zero), is refused, not read into memory."""
+    from horizon import tagging
+
+    project.write_config([])
+    path = tmp_path / "items.jsonl"
+    title = "Data retention\u2028law\x85passed"
+    path.write_text(json.dumps({"id": 1, "title": title}, ensure_ascii=False) + "\n")
+    result = project.run("tagger", "classify", str(path))
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [1]
+    monkeypatch.setattr(tagging, "JSONL_LINE_MAX", 100)
+    path.write_text(json.dumps({"id": 1, "title": "x" * 50}) + "\n" + "y" * 101)
+    refused = project.run("tagger", "classify", str(path))
+    assert refused.exit_code == 2
+    assert refused.stderr == "Error: items.jsonl, line 2: over 100 characters long\n"
+    endless = project.run("tagger", "evaluate", "/dev/zero")
+    assert endless.exit_code == 2 and "line 1: over 100 characters long" in endless.stderr
+
+
 def test_train_model_and_use_it(project):
     seed(project, ITEMS)
     few = project.run("tagger", "train")

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from horizon.errors import ConfigError
-from horizon.textutil import parse_duration, parse_size
+from horizon.textutil import human_size, parse_duration, parse_size, read_at_most
 
 if TYPE_CHECKING:
     from horizon.sources import SourceType
@@ -153,10 +153,17 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+# A feeds.yaml of 10,000 sources is about 1 MB.
+YAML_MAX_BYTES = 20 * 1024 * 1024
+
+
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file with line numbers kept, or raise ConfigError naming the file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_at_most(path, YAML_MAX_BYTES)
+        if data is None:
+            raise ConfigError(f"{path}: over {human_size(YAML_MAX_BYTES)}, too large to be config")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -11,7 +11,7 @@ from lxml import etree
 
 from horizon.config import SourceConfig
 from horizon.errors import ConfigError
-from horizon.textutil import normalise_link, slugify, terminal_safe
+from horizon.textutil import human_size, normalise_link, read_at_most, slugify, terminal_safe
 
 
 @dataclass
@@ -43,12 +43,18 @@ def _local(element: Any) -> str:
     return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
 
 
+# Real exports of thousands of feeds are a few MB; more is not a list of feeds.
+OPML_MAX_BYTES = 50 * 1024 * 1024
+
+
 def read_opml(path: Path) -> OpmlImport:
     """Feeds in an OPML file; nested folders become a 'Folder / Subfolder' category."""
     try:
-        data = path.read_bytes()
+        data = read_at_most(path, OPML_MAX_BYTES)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if data is None:
+        raise ConfigError(f"{path}: over {human_size(OPML_MAX_BYTES)}, too large for an OPML file")
     parser = etree.XMLParser(
         recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
     )

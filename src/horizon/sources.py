@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from horizon.errors import FetchError
 from horizon.feeds import parse_documents
 from horizon.models import Document, Fetched, ParsedFeed
-from horizon.textutil import human_size
+from horizon.textutil import human_size, read_at_most
 
 if TYPE_CHECKING:
     from horizon.config import FetchSettings, SourceConfig
@@ -136,16 +136,13 @@ class FetchContext:
             raise FetchError("io", f"{target}: no such file or folder")
         documents = []
         for file in files:
-            size = file.stat().st_size
-            if size > self.settings.max_bytes:
-                raise FetchError(
-                    "too-large",
-                    f"{file}: {human_size(size)} is over the "
-                    f"{human_size(self.settings.max_bytes)} limit",
-                )
             try:
-                body = file.read_bytes()
+                body = read_at_most(file, self.settings.max_bytes)
             except OSError as exc:
                 raise FetchError("io", f"{file}: cannot be read: {exc.strerror or exc}") from None
+            if body is None:  # its size on disk says by how much, if it is a plain file
+                size, limit = file.stat().st_size, self.settings.max_bytes
+                much = f"{human_size(size)} is over" if size > limit else "over"
+                raise FetchError("too-large", f"{file}: {much} the {human_size(limit)} limit")
             documents.append(Document(url=file.resolve().as_uri(), body=body))
         return documents

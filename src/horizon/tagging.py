@@ -538,15 +538,32 @@ def prepare_taggers(
     return TaggerSet(ready, context.taxonomy)
 
 
+JSONL_LINE_MAX = 10_000_000  # characters: far over any item, under what would exhaust memory
+
+
+def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """The file's lines, numbered from 1, split at line ends only (a JSON string may hold
+    U+2028), each refused past JSONL_LINE_MAX: a file with no end (`/dev/zero`) or no line
+    ends is an error, not all of memory."""
+    try:
+        with path.open(encoding="utf-8") as lines:
+            number = 0
+            while line := lines.readline(JSONL_LINE_MAX + 1):
+                number += 1
+                if len(line) > JSONL_LINE_MAX and not line.endswith("\n"):
+                    raise UsageError(
+                        f"{path.name}, line {number}: over {JSONL_LINE_MAX:,} characters long"
+                    )
+                yield number, line
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot be read: {exc}") from None
+
+
 def read_jsonl(path: Path, *, labelled: bool) -> list[tuple[Doc, set[str]]]:
     """Documents from JSON Lines (`id`, `title`, `summary`, optional `content`, `language`;
     with `themes` when labelled). Errors name the file and line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot be read: {exc}") from None
     out = []
-    for number, line in enumerate(lines, 1):
+    for number, line in _numbered_lines(path):
         if not line.strip():
             continue
         where = f"{path.name}, line {number}"

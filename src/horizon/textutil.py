@@ -6,6 +6,7 @@ import html
 import re
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import nh3
@@ -233,6 +234,15 @@ def from_iso(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def read_at_most(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or None if it holds more than `limit`: read with that bound, as its
+    size on disk may not say (a device such as /dev/zero, a pipe, a file still growing).
+    OSError as `open` and `read` raise it."""
+    with path.open("rb") as file:
+        data = file.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def human_size(n: int | float) -> str:
